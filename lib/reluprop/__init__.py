@@ -1,0 +1,43 @@
+"""reluprop: backpropagation through ReLU networks, in a few exact NumPy functions.
+
+The library behind the course *Backpropagation through ReLU networks, from
+one neuron to a thousand layers*. Names follow the text's notation: rows are
+examples, ``x`` has shape ``(batch, n_0)``, layer ``k`` has ``W[k]`` of shape
+``(n_k, n_{k+1})`` and ``b[k]`` of shape ``(n_{k+1},)``, and
+``z^(k+1) = r^(k) @ W^(k) + b^(k)``.
+
+>>> import numpy as np, reluprop as rp
+>>> rng = np.random.default_rng(0)
+>>> net = rp.Network(rp.init_layers([2, 3, 1], rng=rng))
+>>> grads = net.backward(net.forward(np.ones((4, 2))), np.zeros((4, 1)))
+"""
+
+from . import activations, exercises, gradcheck, layers, losses, network, scalar
+from .activations import Activation, get_activation
+from .layers import Layer, backward_step, forward_step, init_layers, init_std
+from .losses import squared_error, squared_error_grad
+from .network import Gradients, Network, Trace
+
+__all__ = [
+    "Activation",
+    "get_activation",
+    "Layer",
+    "init_layers",
+    "init_std",
+    "forward_step",
+    "backward_step",
+    "squared_error",
+    "squared_error_grad",
+    "Network",
+    "Trace",
+    "Gradients",
+    "activations",
+    "losses",
+    "layers",
+    "network",
+    "scalar",
+    "gradcheck",
+    "exercises",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,324 @@
+"""Self-checking exercises: compare a learner's function with the library's.
+
+Each ``check_*`` function calls the learner's function on a set of cases,
+compares the result with the reference computation, and returns a
+:class:`Diagnosis`. A diagnosis does not stop at pass/fail: it names the
+first case where the answers differ, shows both values, and recognises the
+typical slips of the first attempt (a flipped sign, a missing Step factor,
+a wrong input to the last layer, a missing transpose or batch sum) with a
+hint. In a notebook, the diagnosis prints itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import scalar
+from .activations import get_activation, step
+from .layers import backward_step
+
+__all__ = [
+    "Diagnosis",
+    "compare",
+    "check_relu_derivative",
+    "check_one_neuron_gradient",
+    "check_two_layer_gradients",
+    "check_chain_gradient",
+    "check_backward_step",
+]
+
+
+@dataclass
+class Diagnosis:
+    """The outcome of a check.
+
+    Attributes
+    ----------
+    passed : bool
+    summary : str
+        One line: what was checked and the verdict.
+    details : list of str
+        Where the answers differ (first differing case, values) and hints.
+    kind : str
+        ``"ok"``, ``"sign"``, ``"missing_step"``, ``"extra_zero"``,
+        ``"scale"``, ``"shape"``, ``"error"`` or ``"wrong"``: the recognised
+        pattern, for tests and for the hint.
+    """
+
+    passed: bool
+    summary: str
+    details: list = field(default_factory=list)
+    kind: str = "ok"
+
+    def __str__(self) -> str:
+        return "\n".join([self.summary] + ["  " + d for d in self.details])
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def _repr_pretty_(self, p, cycle):
+        p.text(str(self))
+
+
+def _fmt(v) -> str:
+    arr = np.asarray(v, dtype=np.float64) + 0.0  # + 0.0 turns -0 into 0
+    if arr.ndim == 0:
+        return f"{float(arr):.4g}"
+    return np.array2string(arr, precision=4, suppress_small=True, max_line_width=70)
+
+
+def compare(name, got, expected, case_desc, rtol=1e-6, atol=1e-9, zero_mask=None, hints=None):
+    """Compare arrays case by case and recognise typical patterns.
+
+    Parameters
+    ----------
+    name : str
+        What is being checked, e.g. ``"dC/dw"``.
+    got, expected : list of arrays
+        The learner's values and the reference, one entry per case.
+    case_desc : list of str
+        A description of each case (its inputs), shown for the first mismatch.
+    rtol, atol : float
+        Tolerances of ``numpy.allclose`` per case.
+    zero_mask : list of bool arrays, optional
+        Where the reference is zero *because a unit is inactive* (a Step
+        factor is 0); used to recognise a missing Step factor.
+    hints : dict, optional
+        Extra hint per pattern kind, overriding the default wording.
+
+    Returns
+    -------
+    Diagnosis
+    """
+    hints = hints or {}
+    default_hints = {
+        "sign": "The sign is flipped: dC/dŷ = ŷ - y (prediction minus target), not y - ŷ. "
+                "With the flipped sign, gradient descent climbs the cost.",
+        "missing_step": "Where a unit is inactive (z <= 0) the true gradient is 0, but yours is not: "
+                        "every layer between the weight and the output contributes a factor Step(z).",
+        "extra_zero": "Yours is 0 where the true gradient is not: check which Step factors you use "
+                      "and whether Step(z) is 1 for z > 0.",
+        "scale": "Yours is a constant multiple of the true gradient: check the 1/2 in the cost, "
+                 "the 1/batch, or a repeated factor.",
+        "shape": "The shapes differ: every gradient has the shape of the quantity it differentiates.",
+        "wrong": "Write the chain rule one factor per layer: (ŷ - y), then w·Step(z) for every layer "
+                 "above the weight, then the weight's own input.",
+    }
+    n = len(expected)
+    mismatches = []
+    for i in range(n):
+        g = np.asarray(got[i], dtype=np.float64)
+        e = np.asarray(expected[i], dtype=np.float64)
+        if g.shape != e.shape:
+            return Diagnosis(
+                False,
+                f"✗ {name}: wrong shape in case {i + 1} ({case_desc[i]}): got {g.shape}, expected {e.shape}",
+                [hints.get("shape", default_hints["shape"])],
+                "shape",
+            )
+        if not np.allclose(g, e, rtol=rtol, atol=atol):
+            mismatches.append(i)
+    if not mismatches:
+        return Diagnosis(True, f"✓ {name}: correct on all {n} case{'s' if n != 1 else ''}.")
+
+    g_all = [np.asarray(got[i], dtype=np.float64) for i in range(n)]
+    e_all = [np.asarray(expected[i], dtype=np.float64) for i in range(n)]
+    first = mismatches[0]
+
+    def all_cases(pred):
+        return all(pred(g_all[i], e_all[i], i) for i in range(n))
+
+    kind = "wrong"
+    if all_cases(lambda g, e, i: np.allclose(g, -e, rtol=rtol, atol=atol)):
+        kind = "sign"
+    elif zero_mask is not None and any(
+        np.any(np.asarray(zero_mask[i]) & ~np.isclose(g_all[i], 0, atol=atol)) for i in mismatches
+    ) and all_cases(
+        lambda g, e, i: np.allclose(
+            np.where(np.asarray(zero_mask[i]), 0.0, np.abs(g)),
+            np.abs(e), rtol=rtol, atol=atol)
+    ):
+        kind = "missing_step"
+    elif all(np.allclose(g_all[i][~np.isclose(g_all[i], 0, atol=atol)],
+                         e_all[i][~np.isclose(g_all[i], 0, atol=atol)], rtol=rtol, atol=atol)
+             for i in range(n)):
+        kind = "extra_zero"
+    else:
+        ratios = []
+        for i in range(n):
+            mask = np.abs(e_all[i]) > atol
+            if np.any(mask):
+                ratios.extend((g_all[i][mask] / e_all[i][mask]).ravel().tolist())
+        if ratios and np.allclose(ratios, ratios[0], rtol=1e-6) and not np.isclose(ratios[0], 1.0):
+            kind = "scale"
+            hints = dict(hints)
+            hints.setdefault("scale", default_hints["scale"] + f" (ratio {ratios[0]:.4g})")
+    details = [
+        f"{len(mismatches)} of {n} cases differ; first: case {first + 1} ({case_desc[first]})",
+        f"yours:    {_fmt(g_all[first])}",
+        f"expected: {_fmt(e_all[first])}",
+    ]
+    if kind == "missing_step":
+        # A flipped sign can come on top of a missing step: say so.
+        if all_cases(lambda g, e, i: np.allclose(np.where(np.asarray(zero_mask[i]), 0.0, g), -e, rtol=rtol, atol=atol)):
+            details.append("hint: " + hints.get("sign", default_hints["sign"]))
+    details.append("hint: " + hints.get(kind, default_hints[kind]))
+    return Diagnosis(False, f"✗ {name}: differs from the true gradient.", details, kind)
+
+
+def _call(fn, name, *args):
+    try:
+        return fn(*args), None
+    except Exception as exc:  # the learner's code may raise anything
+        return None, Diagnosis(False, f"✗ {name}: your function raised {type(exc).__name__}: {exc}",
+                               ["hint: call it yourself on the inputs above to see why."], "error")
+
+
+def _scalar_cases():
+    """Inputs covering active and inactive units, positive and negative weights."""
+    return [
+        (1.5, 2.0, 1.0), (0.5, 1.0, 3.0), (-0.7, 2.0, 1.0), (2.0, 0.5, 0.2),
+        (-1.2, 1.5, -0.5), (0.8, 3.0, 0.0), (1.1, 0.7, 2.5), (-0.3, 0.9, 0.4),
+    ]
+
+
+def check_relu_derivative(fn) -> Diagnosis:
+    """Check ``fn(z)`` against Step(z) on an array with positive, negative and zero entries.
+
+    Both 0 and 1 are accepted at exactly z = 0 (the text explains why), but
+    ``fn`` must be elementwise and return the shape of ``z``.
+    """
+    z = np.array([-3.0, -0.5, -1e-12, 0.0, 1e-12, 0.5, 3.0])
+    got, err = _call(fn, "ReLU derivative", z.copy())
+    if err:
+        return err
+    got = np.asarray(got, dtype=np.float64)
+    expected = step(z)
+    if got.shape == z.shape and got[3] in (0.0, 1.0):
+        expected = expected.copy()
+        expected[3] = got[3]
+    return compare("ReLU derivative", [got], [expected], [f"z = {_fmt(z)}"],
+                   hints={"wrong": "Step(z) is 1 where z > 0 and 0 where z < 0; it does not depend on "
+                                   "the size of z.",
+                          "missing_step": "Negative z must give 0."})
+
+
+def check_one_neuron_gradient(fn) -> Diagnosis:
+    """Check ``fn(w, x, y)`` = dC/dw for one ReLU neuron, ŷ = ReLU(w x), C = (ŷ - y)²/2.
+
+    The reference is :func:`reluprop.scalar.one_layer_gradient` (``eq-one-neuron-dw``).
+    """
+    cases = _scalar_cases()
+    got, expected, desc, zero = [], [], [], []
+    for w, x, y in cases:
+        g, err = _call(fn, "dC/dw (one neuron)", w, x, y)
+        if err:
+            return err
+        got.append(g)
+        expected.append(scalar.one_layer_gradient(w, x, y))
+        desc.append(f"w={w}, x={x}, y={y}")
+        zero.append(np.asarray(w * x <= 0))
+    return compare("dC/dw (one neuron)", got, expected, desc, zero_mask=zero)
+
+
+def check_two_layer_gradients(fn) -> Diagnosis:
+    """Check ``fn(w0, w1, x, y)`` returning ``(dC/dw0, dC/dw1)`` for ŷ = ReLU(w1 ReLU(w0 x)).
+
+    The reference is :func:`reluprop.scalar.two_layer_gradients`
+    (``eq-two-dw0``, ``eq-two-dw1``).
+    """
+    cases = [(w0, w1, x, y) for (w0, x, y) in _scalar_cases() for w1 in (1.3, -0.6)]
+    got, expected, desc, zero = [], [], [], []
+    for w0, w1, x, y in cases:
+        g, err = _call(fn, "(dC/dw0, dC/dw1)", w0, w1, x, y)
+        if err:
+            return err
+        try:
+            g = np.asarray([np.asarray(v, dtype=np.float64) for v in g])
+        except Exception:
+            return Diagnosis(False, "✗ (dC/dw0, dC/dw1): return a pair (dC/dw0, dC/dw1).", [], "shape")
+        e = np.asarray(scalar.two_layer_gradients(w0, w1, x, y))
+        z1 = w0 * x
+        z2 = w1 * max(z1, 0.0)
+        got.append(g)
+        expected.append(e)
+        desc.append(f"w0={w0}, w1={w1}, x={x}, y={y}")
+        inactive = (z1 <= 0) or (z2 <= 0)
+        zero.append(np.array([inactive, z2 <= 0]))
+    return compare("(dC/dw0, dC/dw1)", got, expected, desc, zero_mask=zero)
+
+
+def check_chain_gradient(fn, depth: int = 4) -> Diagnosis:
+    """Check ``fn(w, x, y)`` returning the list ``[dC/dw^(0), ..., dC/dw^(L-1)]``
+    for a scalar ReLU chain of ``depth`` layers (``eq-chain-L``).
+
+    The reference is :func:`reluprop.scalar.chain_gradient`. Weights are
+    drawn from a fixed seed, so the check is the same on every run.
+    """
+    rng = np.random.default_rng(12345)
+    got, expected, desc, zero = [], [], [], []
+    for case in range(12):
+        w = list(np.round(rng.uniform(-0.5, 2.0, size=depth), 2))
+        x = float(np.round(rng.uniform(0.2, 2.0), 2))
+        y = float(np.round(rng.uniform(-1.0, 3.0), 2))
+        g, err = _call(fn, "chain gradient", list(w), x, y)
+        if err:
+            return err
+        try:
+            g = np.asarray([np.asarray(v, dtype=np.float64) for v in g])
+        except Exception:
+            return Diagnosis(False, f"✗ chain gradient: return a list of {depth} numbers.", [], "shape")
+        e = np.asarray(scalar.chain_gradient(w, x, y))
+        z, _ = scalar.chain_forward(w, x)
+        dead_above = np.array([any(z[m] <= 0 for m in range(k + 1, depth + 1)) for k in range(depth)])
+        got.append(g)
+        expected.append(e)
+        desc.append(f"w={[float(v) for v in w]}, x={x}, y={y}")
+        zero.append(dead_above)
+    return compare(f"chain gradient (L={depth})", got, expected, desc, zero_mask=zero,
+                   hints={"wrong": "dC/dw^(k) = (ŷ - y) · Step(z^(L)) · Π_{m=k+1}^{L-1} w^(m) Step(z^(m)) · r^(k): "
+                                   "the last factor is the weight's own input r^(k), not x."})
+
+
+def check_backward_step(fn, activation="relu") -> Diagnosis:
+    """Check ``fn(dr, z, r_prev, W)`` returning ``(dz, dr_prev, dW, db)`` for one batched layer.
+
+    The reference is :func:`reluprop.layers.backward_step`
+    (``eq-backward-dz`` to ``eq-backward-db``). Shapes: ``dr``, ``z`` are
+    (batch, n_out); ``r_prev`` is (batch, n_in); ``W`` is (n_in, n_out).
+    """
+    act = get_activation(activation)
+    rng = np.random.default_rng(2024)
+    names = ["dz", "dr_prev", "dW", "db"]
+    hints = {
+        "dz": "dz = dr * f'(z), elementwise (eq-backward-dz).",
+        "dr_prev": "dr_prev = dz @ W.T: each input unit sums over the units it feeds (eq-backward-dr).",
+        "dW": "dW = r_prev.T @ dz, shape (n_in, n_out): it sums over the batch (eq-backward-dW).",
+        "db": "db = dz.sum(axis=0): one entry per output unit, summed over the batch (eq-backward-db).",
+    }
+    shapes = [(3, 4, 2), (1, 2, 3), (5, 3, 3)]
+    per_name = {n: ([], [], [], []) for n in names}
+    for batch, n_in, n_out in shapes:
+        dr = rng.standard_normal((batch, n_out))
+        z = rng.standard_normal((batch, n_out))
+        r_prev = rng.standard_normal((batch, n_in))
+        W = rng.standard_normal((n_in, n_out))
+        g, err = _call(fn, "backward step", dr.copy(), z.copy(), r_prev.copy(), W.copy())
+        if err:
+            return err
+        if not isinstance(g, (tuple, list)) or len(g) != 4:
+            return Diagnosis(False, "✗ backward step: return a tuple (dz, dr_prev, dW, db).", [], "shape")
+        e = backward_step(dr, z, r_prev, W, act)
+        for n, gv, ev in zip(names, g, e):
+            per_name[n][0].append(gv)
+            per_name[n][1].append(ev)
+            per_name[n][2].append(f"batch={batch}, n_in={n_in}, n_out={n_out}")
+            per_name[n][3].append(np.broadcast_to(z <= 0, np.shape(ev)) if n == "dz" else np.zeros(np.shape(ev), bool))
+    for n in names:
+        got, expected, desc, zero = per_name[n]
+        d = compare(n, got, expected, desc, zero_mask=zero, hints={"wrong": hints[n], "shape": hints[n]})
+        if not d.passed:
+            return d
+    return Diagnosis(True, f"✓ backward step: dz, dr_prev, dW and db are correct on all {len(shapes)} cases.")
