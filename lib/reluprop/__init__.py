@@ -12,7 +12,7 @@ examples, ``x`` has shape ``(batch, n_0)``, layer ``k`` has ``W[k]`` of shape
 >>> grads = net.backward(net.forward(np.ones((4, 2))), np.zeros((4, 1)))
 """
 
-from . import activations, exercises, gradcheck, layers, losses, network, scalar
+from . import activations, exercises, gradcheck, layers, losses, network, plotting, scalar
 from .activations import Activation, get_activation
 from .layers import Layer, backward_step, forward_step, init_layers, init_std
 from .losses import squared_error, squared_error_grad
@@ -38,6 +38,7 @@ __all__ = [
     "scalar",
     "gradcheck",
     "exercises",
+    "plotting",
 ]
 
 __version__ = "0.1.0"

@@ -252,7 +252,7 @@ def check_two_layer_gradients(fn) -> Diagnosis:
 
 def check_chain_gradient(fn, depth: int = 4) -> Diagnosis:
     """Check ``fn(w, x, y)`` returning the list ``[dC/dw^(0), ..., dC/dw^(L-1)]``
-    for a scalar ReLU chain of ``depth`` layers (``eq-chain-L``).
+    for a scalar ReLU chain of ``depth`` layers (``eq-chain``).
 
     The reference is :func:`reluprop.scalar.chain_gradient`. Weights are
     drawn from a fixed seed, so the check is the same on every run.
@@ -295,7 +295,7 @@ def check_backward_step(fn, activation="relu") -> Diagnosis:
     hints = {
         "dz": "dz = dr * f'(z), elementwise (eq-backward-dz).",
         "dr_prev": "dr_prev = dz @ W.T: each input unit sums over the units it feeds (eq-backward-dr).",
-        "dW": "dW = r_prev.T @ dz, shape (n_in, n_out): it sums over the batch (eq-backward-dW).",
+        "dW": "dW = r_prev.T @ dz, shape (n_in, n_out): it sums over the batch (eq-backward-dw).",
         "db": "db = dz.sum(axis=0): one entry per output unit, summed over the batch (eq-backward-db).",
     }
     shapes = [(3, 4, 2), (1, 2, 3), (5, 3, 3)]

@@ -13,7 +13,7 @@ layer*):
 
     dz      = dr * f'(z^(k+1))                          (eq-backward-dz)
     dr_prev = dz @ W^(k).T                              (eq-backward-dr)
-    dW      = r^(k).T @ dz                              (eq-backward-dW)
+    dW      = r^(k).T @ dz                              (eq-backward-dw)
     db      = dz summed over the batch                  (eq-backward-db)
 
 :func:`forward_step` and :func:`backward_step` are pure functions; both the
@@ -202,7 +202,7 @@ def backward_step(dr, z, r_prev, W, activation):
     dr_prev : array, shape (batch, n_k)
         dC/dr^(k) = dz @ W.T                           (``eq-backward-dr``)
     dW : array, shape (n_k, n_{k+1})
-        dC/dW^(k) = r_prev.T @ dz                      (``eq-backward-dW``)
+        dC/dW^(k) = r_prev.T @ dz                      (``eq-backward-dw``)
     db : array, shape (n_{k+1},)
         dC/db^(k) = dz summed over the batch           (``eq-backward-db``)
     """

@@ -52,7 +52,7 @@ class Gradients:
     Attributes
     ----------
     dW : list of arrays, length L
-        ``dW[k]`` = dC/dW^(k), shape of ``W[k]`` (``eq-backward-dW``).
+        ``dW[k]`` = dC/dW^(k), shape of ``W[k]`` (``eq-backward-dw``).
     db : list of arrays, length L
         ``db[k]`` = dC/db^(k), shape of ``b[k]`` (``eq-backward-db``).
     dz : list of arrays, length L + 1

@@ -7,7 +7,7 @@ output, the answer's numbering) computes
 
 with cost C = (ŷ - y)^2 / 2. The gradient of C with respect to ``w^(k)`` is
 one product with a factor ``f'(z^(m))`` for every layer from ``k + 1`` to the
-output and a weight ``w^(m)`` for every layer between (``eq-chain-L``):
+output and a weight ``w^(m)`` for every layer between (``eq-chain``):
 
     dC/dw^(k) = (ŷ - y) · f'(z^(L)) · Π_{m=k+1}^{L-1} [w^(m) f'(z^(m))] · r^(k)
 
@@ -77,7 +77,7 @@ def chain_forward(w, x, activation="relu"):
 
 
 def chain_gradient(w, x, y, activation="relu"):
-    """dC/dw^(k) for every k of a scalar chain, by the closed form ``eq-chain-L``.
+    """dC/dw^(k) for every k of a scalar chain, by the closed form ``eq-chain``.
 
     Each entry is the explicit product (ŷ - y) · f'(z^(L)) ·
     Π_{m=k+1}^{L-1} [w^(m) f'(z^(m))] · r^(k), with no backward recursion.
