@@ -1,0 +1,66 @@
+# The course's commands. `make book` builds the website into _build/html;
+# `make test` runs every test. Both create .venv on first use.
+
+PYTHON  ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.stamp
+PORT    ?= 8000
+# Seconds each notebook cell may run in `make notebooks`.
+NB_TIMEOUT ?= 120
+
+NOTEBOOKS := $(sort $(wildcard chapters/*.ipynb))
+
+.PHONY: help venv book test site-test notebooks serve clean distclean
+
+help:
+	@echo "make book       build the website into _build/html (fails on any warning)"
+	@echo "make test       library tests, book checks and strict nbval on chapters/"
+	@echo "make site-test  open every built page in headless Chromium (after make book)"
+	@echo "make notebooks  re-execute every chapter in place so stored outputs match the code"
+	@echo "make serve      serve _build/html on http://127.0.0.1:$(PORT)/"
+	@echo "make clean      remove build products (make distclean also removes .venv)"
+
+venv: $(STAMP)
+
+# Reinstall only when requirements.txt or pyproject.toml changed.
+$(STAMP): requirements.txt $(wildcard pyproject.toml)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@touch $@
+
+book: venv
+	$(BIN)/jupyter-book build . -W -n --keep-going
+
+# pytest.ini limits collection to tests/ and chapters/; nbval collects only
+# the notebooks, in strict mode (every stored output is compared).
+# The browser tests need a built site: they run in `make site-test`.
+test: venv
+	$(BIN)/python -m pytest -p no:cacheprovider tests chapters \
+		--ignore=tests/test_site.py \
+		--nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg
+
+site-test: venv
+	$(BIN)/python -m pytest tests/test_site.py
+
+# Run from chapters/ so that relative paths in the notebooks work.
+notebooks: venv
+	cd chapters && for nb in $(notdir $(NOTEBOOKS)) ""; do \
+		test -n "$$nb" || continue; \
+		echo "executing chapters/$$nb"; \
+		../$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+			--ExecutePreprocessor.timeout=$(NB_TIMEOUT) \
+			--ExecutePreprocessor.kernel_name=python3 "$$nb" || exit 1; \
+	done
+
+serve:
+	@test -f _build/html/index.html || { echo "run 'make book' first"; exit 1; }
+	$(PYTHON) -m http.server --bind 127.0.0.1 --directory _build/html $(PORT)
+
+clean:
+	rm -rf _build .jupyter_cache .pytest_cache .hypothesis
+	find chapters lib tests \( -name .ipynb_checkpoints -o -name __pycache__ \) \
+		-type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)
