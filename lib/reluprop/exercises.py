@@ -109,7 +109,15 @@ def compare(name, got, expected, case_desc, rtol=1e-6, atol=1e-9, zero_mask=None
     n = len(expected)
     mismatches = []
     for i in range(n):
-        g = np.asarray(got[i], dtype=np.float64)
+        try:
+            g = np.asarray(got[i], dtype=np.float64)
+        except (TypeError, ValueError):
+            return Diagnosis(
+                False,
+                f"✗ {name}: case {i + 1} ({case_desc[i]}) returned {got[i]!r}, which is not a number or array.",
+                ["hint: return numbers (floats or NumPy arrays)."],
+                "error",
+            )
         e = np.asarray(expected[i], dtype=np.float64)
         if g.shape != e.shape:
             return Diagnosis(
@@ -214,7 +222,7 @@ def check_one_neuron_gradient(fn) -> Diagnosis:
     got, expected, desc, zero = [], [], [], []
     for w, x, y in cases:
         g, err = _call(fn, "dC/dw (one neuron)", w, x, y)
-        if err:
+        if err is not None:
             return err
         got.append(g)
         expected.append(scalar.one_layer_gradient(w, x, y))
@@ -233,7 +241,7 @@ def check_two_layer_gradients(fn) -> Diagnosis:
     got, expected, desc, zero = [], [], [], []
     for w0, w1, x, y in cases:
         g, err = _call(fn, "(dC/dw0, dC/dw1)", w0, w1, x, y)
-        if err:
+        if err is not None:
             return err
         try:
             g = np.asarray([np.asarray(v, dtype=np.float64) for v in g])
@@ -264,7 +272,7 @@ def check_chain_gradient(fn, depth: int = 4) -> Diagnosis:
         x = float(np.round(rng.uniform(0.2, 2.0), 2))
         y = float(np.round(rng.uniform(-1.0, 3.0), 2))
         g, err = _call(fn, "chain gradient", list(w), x, y)
-        if err:
+        if err is not None:
             return err
         try:
             g = np.asarray([np.asarray(v, dtype=np.float64) for v in g])
@@ -306,7 +314,7 @@ def check_backward_step(fn, activation="relu") -> Diagnosis:
         r_prev = rng.standard_normal((batch, n_in))
         W = rng.standard_normal((n_in, n_out))
         g, err = _call(fn, "backward step", dr.copy(), z.copy(), r_prev.copy(), W.copy())
-        if err:
+        if err is not None:
             return err
         if not isinstance(g, (tuple, list)) or len(g) != 4:
             return Diagnosis(False, "✗ backward step: return a tuple (dz, dr_prev, dW, db).", [], "shape")
