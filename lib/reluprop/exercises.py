@@ -200,7 +200,7 @@ def check_relu_derivative(fn) -> Diagnosis:
     """
     z = np.array([-3.0, -0.5, -1e-12, 0.0, 1e-12, 0.5, 3.0])
     got, err = _call(fn, "ReLU derivative", z.copy())
-    if err:
+    if err is not None:
         return err
     got = np.asarray(got, dtype=np.float64)
     expected = step(z)
