@@ -18,6 +18,10 @@ from .layers import Layer, backward_step, forward_step, init_layers, init_std
 from .losses import squared_error, squared_error_grad
 from .network import Gradients, Network, Trace
 
+# Part I, chapters One neuron and Two layers: descent paths, first attempt vs truth.
+from . import descent, first_attempt
+from .descent import gradient_descent
+
 __all__ = [
     "Activation",
     "get_activation",
@@ -39,6 +43,10 @@ __all__ = [
     "gradcheck",
     "exercises",
     "plotting",
+    # Part I, chapters One neuron and Two layers
+    "descent",
+    "gradient_descent",
+    "first_attempt",
 ]
 
 __version__ = "0.1.0"
