@@ -22,6 +22,9 @@ from .network import Gradients, Network, Trace
 from . import descent, first_attempt
 from .descent import gradient_descent
 
+# Part I, chapters The general layer and Gradient checking: cost of the passes, step-size sweeps.
+from . import cost_model, finite_differences
+
 __all__ = [
     "Activation",
     "get_activation",
@@ -47,6 +50,9 @@ __all__ = [
     "descent",
     "gradient_descent",
     "first_attempt",
+    # Part I, chapters The general layer and Gradient checking
+    "cost_model",
+    "finite_differences",
 ]
 
 __version__ = "0.1.0"
