@@ -29,8 +29,10 @@ $(STAMP): requirements.txt $(wildcard pyproject.toml)
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	@touch $@
 
+# --all: an incremental build would not repeat the warnings of unchanged
+# pages, nor notice changed docstrings; a full build takes seconds.
 book: venv
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	$(BIN)/jupyter-book build . --all -W -n --keep-going
 
 # pytest.ini limits collection to tests/ and chapters/; nbval collects only
 # the notebooks, in strict mode (every stored output is compared).
