@@ -65,8 +65,8 @@ def classify(attempt, truth, rtol: float = 1e-9, atol: float = 1e-12) -> np.ndar
     Returns
     -------
     array of int8, the broadcast shape
-        :data:`EQUAL`, :data:`SIGN_ONLY`, :data:`NONZERO_WHERE_ZERO` or
-        :data:`OTHER` at each point (checked in that order).
+        ``EQUAL`` (0), ``SIGN_ONLY`` (1), ``NONZERO_WHERE_ZERO`` (2) or
+        ``OTHER`` (3) at each point, checked in that order.
     """
     rtol, atol = _tolerances(rtol, atol)
     a = as_float_array(attempt, "attempt")
