@@ -13,7 +13,8 @@ fails here. For every page in ``_toc.yml`` the test checks that
 - every same-site link, image, script and stylesheet resolves to a file of
   the build, and every ``#anchor`` exists on its target page;
 - notebook pages offer Binder, Colab and Live Code launch buttons that point
-  at the repository and branch of ``_config.yml``;
+  at the repository and branch of ``_config.yml``, and do not show the
+  Colab setup cell;
 - the site's own scripts log no error to the console;
 - no output area shows a bare object repr (``<Figure size``, ``Figure(``,
   ``interactive(``, ``<function ``, ``<matplotlib.``).
@@ -347,7 +348,7 @@ def test_page(page, site, base_url, browser):
         remote = [s for s in status["scripts"] if not s.startswith(base_url)]
         if remote:
             problems.append(f"MathJax loaded from outside the site: {remote}")
-    prose = driver.execute_script(VISIBLE_PROSE)
+    prose = re.sub(r"\s+", " ", driver.execute_script(VISIBLE_PROSE))
     for delimiter in RAW_MATH:
         if delimiter in prose:
             at = prose.index(delimiter)
@@ -391,6 +392,9 @@ def test_page(page, site, base_url, browser):
         live = found.get("Live Code")
         if not live or "initThebe" not in (live["onclick"] or ""):
             problems.append(f"no Live Code (Thebe) button (found {sorted(found)})")
+        # The Colab setup cell is tagged remove-cell: readers never see it.
+        if "google.colab" in driver.execute_script("return document.body.innerText"):
+            problems.append("the Colab setup cell is visible (tag it remove-cell)")
     elif buttons:
         problems.append("launch buttons on a page that is not a notebook")
 
