@@ -392,6 +392,16 @@ def test_page(page, site, base_url, browser):
         live = found.get("Live Code")
         if not live or "initThebe" not in (live["onclick"] or ""):
             problems.append(f"no Live Code (Thebe) button (found {sorted(found)})")
+        # Thebe asks Binder for this repository and branch, and starts the
+        # kernel in the notebook's own folder.
+        thebe = driver.execute_script(
+            "const s = document.querySelector('script[type=\"text/x-thebe-config\"]');"
+            "return s ? s.textContent : '';"
+        )
+        folder = "./" + page.rsplit("/", 1)[0] if "/" in page else "."
+        for wanted in (f'repo: "{owner_repo}"', f'ref: "{branch}"', f'path: "{folder}"'):
+            if wanted not in thebe:
+                problems.append(f"Thebe configuration lacks {wanted}")
         # The Colab setup cell is tagged remove-cell: readers never see it.
         if "google.colab" in driver.execute_script("return document.body.innerText"):
             problems.append("the Colab setup cell is visible (tag it remove-cell)")
