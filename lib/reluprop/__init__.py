@@ -25,6 +25,10 @@ from .descent import gradient_descent
 # Part I, chapters The general layer and Gradient checking: cost of the passes, step-size sweeps.
 from . import cost_model, finite_differences
 
+# Part II, chapter Vanishing and exploding: gradient profiles and the explorer (ipywidgets imported lazily).
+from . import experiments, widgets
+from .experiments import gradient_profile
+
 __all__ = [
     "Activation",
     "get_activation",
@@ -53,6 +57,10 @@ __all__ = [
     # Part I, chapters The general layer and Gradient checking
     "cost_model",
     "finite_differences",
+    # Part II, chapter Vanishing and exploding
+    "experiments",
+    "gradient_profile",
+    "widgets",
 ]
 
 __version__ = "0.1.0"

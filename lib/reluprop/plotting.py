@@ -13,7 +13,15 @@ matplotlib.rcParams.setdefault("figure.dpi", 100)
 
 import matplotlib.pyplot as plt  # noqa: E402
 
-__all__ = ["PALETTE", "COLORS", "new_figure"]
+__all__ = [
+    "PALETTE",
+    "COLORS",
+    "new_figure",
+    # Vanishing and exploding
+    "PROFILE_STYLE",
+    "plot_gradient_profile",
+    "plot_profiles_grid",
+]
 
 #: Okabe & Ito's palette, distinguishable with the common colour-vision deficiencies.
 PALETTE = (
@@ -50,3 +58,168 @@ def new_figure(ncols: int = 1, nrows: int = 1, width: float = 6.4, height: float
     """
     fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), layout="constrained", **kwargs)
     return fig, axes
+
+
+# ---------------------------------------------------------------------------
+# Vanishing and exploding (chapter "Vanishing and exploding"): gradient profiles
+# ---------------------------------------------------------------------------
+
+import numpy as _np  # noqa: E402,F811
+from matplotlib.ticker import FuncFormatter as _FuncFormatter  # noqa: E402
+from matplotlib.ticker import MaxNLocator as _MaxNLocator  # noqa: E402
+from matplotlib.transforms import blended_transform_factory as _blended  # noqa: E402
+
+#: Colour and label of each quantity of a GradientProfile.
+PROFILE_STYLE = {
+    "dr": (PALETTE[0], r"$\|\partial C/\partial r^{(k)}\|$"),
+    "dW": (PALETTE[2], r"$\|\partial C/\partial W^{(k)}\|$"),
+    "r": (PALETTE[4], r"RMS of $r^{(k)}$"),
+}
+_LOG10_MAX = 308.25  # log10 of the largest float64
+_LOG10_TINY = -307.65  # log10 of the smallest normal float64
+
+
+def _power_of_ten(v, _pos):
+    return f"$10^{{{int(round(v))}}}$"
+
+
+def plot_gradient_profile(result, ax=None, *, quantities=("dr", "dW"), theory=True, legend=True,
+                          title=None):
+    """Per-layer norms of a :class:`reluprop.experiments.GradientProfile`, theory dashed.
+
+    The y axis is logarithmic: it shows log10 of the norms, labelled as
+    powers of ten, so that values far outside float64's range (the theory
+    at depth 2000) still have a place. Measured values are solid lines,
+    theory dashed in the same colour. Layers whose measured value overflowed
+    (inf/NaN) are marked with ▲ along the top edge, layers that underflowed
+    (0 or subnormal) with ▼ along the bottom edge, in the quantity's colour,
+    and a note says how many: a flagged layer is never just missing. When the
+    axis reaches float64's limits, dotted lines mark them.
+
+    Parameters
+    ----------
+    result : GradientProfile
+    ax : matplotlib Axes, optional
+        Draw into it; otherwise a new figure is made.
+    quantities : sequence of str
+        Any of ``"dr"`` (||dC/dr^(k)||, k = 0..L), ``"dW"`` (||dC/dW^(k)||,
+        k = 0..L-1), ``"r"`` (RMS of r^(k)).
+    theory : bool
+        Draw the mean-field prediction (dashed).
+    legend : bool
+        Draw a legend in the axes.
+    title : str, optional
+        Default: activation, depth, width and scale.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if ax is None:
+        fig, ax = new_figure()
+    else:
+        fig = ax.figure
+    quantities = tuple(quantities)
+    for q in quantities:
+        if q not in PROFILE_STYLE:
+            raise ValueError(f"quantities must hold 'dr', 'dW' or 'r'; got {q!r}")
+    L = result.depth
+    marker = "o" if L <= 40 else None
+    finite = []
+    trans = _blended(ax.transData, ax.transAxes)
+    notes = []
+    for i, q in enumerate(quantities):
+        color, label = PROFILE_STYLE[q]
+        y = result.log10(q)
+        k = _np.arange(y.size)
+        ax.plot(k, y, "-", color=color, lw=1.7, marker=marker, ms=3.5, label=f"{label} measured")
+        finite.append(y[_np.isfinite(y)])
+        if theory:
+            t = result.theory_log10(q)
+            ax.plot(k, t, "--", color=color, lw=1.3, label=f"{label} theory")
+            finite.append(t[_np.isfinite(t)])
+        for kind, ypos, sym in (("overflow", 0.97 - 0.045 * i, "^"), ("underflow", 0.03 + 0.045 * i, "v")):
+            idx = result.flagged_layers(q, kind)
+            if idx.size:
+                ax.plot(idx, _np.full(idx.size, ypos), sym, color=color, ms=3.5, mec="none",
+                        transform=trans, clip_on=False)
+                notes.append((kind, color, f"{'▲' if sym == '^' else '▼'} {kind} in {idx.size} of {y.size}"))
+    values = _np.concatenate(finite) if finite else _np.array([])
+    if values.size:
+        lo, hi = float(values.min()), float(values.max())
+        pad = max(0.5, 0.12 * (hi - lo))
+        ax.set_ylim(lo - pad, hi + pad)
+    else:
+        ax.set_ylim(-1, 1)
+        ax.text(0.5, 0.5, "no finite value to draw", transform=ax.transAxes, ha="center", va="center",
+                color=PALETTE[1])
+    ymin, ymax = ax.get_ylim()
+    for level in (_LOG10_MAX, _LOG10_TINY):
+        if ymin < level < ymax:
+            ax.axhline(level, color="0.45", lw=0.9, ls=":", zorder=0)
+    if ymin < _LOG10_TINY < ymax or ymin < _LOG10_MAX < ymax:
+        ax.plot([], [], ":", color="0.45", lw=0.9, label="float64 limits")
+    for j, (kind, color, text) in enumerate(notes):
+        ax.text(0.02, 0.86 - 0.075 * j if kind == "overflow" else 0.14 + 0.075 * j, text,
+                transform=ax.transAxes, fontsize=7.5, color=color, ha="left", va="center",
+                bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8))
+    ax.yaxis.set_major_locator(_MaxNLocator(nbins=5, integer=True, steps=[1, 2, 5, 10]))
+    ax.yaxis.set_major_formatter(_FuncFormatter(_power_of_ten))
+    ax.set_xlim(-0.02 * max(L, 1), L * 1.02 if L > 0 else 1)
+    ax.xaxis.set_major_locator(_MaxNLocator(nbins=5, integer=True))
+    ax.set_xlabel("layer $k$")
+    ax.set_ylabel("norm (log scale)")
+    ax.grid(True, alpha=0.3)
+    if title is None:
+        title = f"{result.activation}, $L$ = {L}, $n$ = {result.width}, $s$ = {result.scale:g}"
+    if title:
+        ax.set_title(title, fontsize=10)
+    if legend:
+        ax.legend(fontsize=7.5, loc="best")
+    return fig
+
+
+def plot_profiles_grid(results, *, quantities=("dr", "dW"), theory=True, width=7.0, row_height=2.0):
+    """Small multiples of gradient profiles: one row per scale, one column per depth.
+
+    The static counterpart of :func:`reluprop.widgets.gradient_explorer`.
+
+    Parameters
+    ----------
+    results : list of lists of GradientProfile
+        ``results[i][j]``: row i, column j (e.g. from
+        :func:`reluprop.experiments.profile_grid`, rows = scales, columns = depths).
+    quantities, theory
+        As in :func:`plot_gradient_profile`.
+    width, row_height : float
+        Figure width and height per row, in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    rows = [list(r) for r in results]
+    if not rows or not rows[0] or any(len(r) != len(rows[0]) for r in rows):
+        raise ValueError("results must be a non-empty rectangular list of lists of GradientProfile")
+    nrows, ncols = len(rows), len(rows[0])
+    fig, axes = new_figure(ncols, nrows, width=width, height=row_height * nrows + 0.6, squeeze=False)
+    for i, row in enumerate(rows):
+        for j, res in enumerate(row):
+            ax = axes[i][j]
+            plot_gradient_profile(res, ax=ax, quantities=quantities, theory=theory, legend=False,
+                                  title=f"$L$ = {res.depth}, $s$ = {res.scale:g}")
+            if j > 0:
+                ax.set_ylabel("")
+            if i < nrows - 1:
+                ax.set_xlabel("")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    seen = set(labels)
+    for row in axes:
+        for ax in row:
+            for h, lab in zip(*ax.get_legend_handles_labels()):
+                if lab not in seen:
+                    seen.add(lab)
+                    handles.append(h)
+                    labels.append(lab)
+    fig.legend(handles, labels, loc="outside upper center", ncol=min(len(labels), 3), fontsize=8)
+    return fig

@@ -1,0 +1,737 @@
+"""Depth experiments: per-layer gradient profiles of deep networks, beside their theory.
+
+:func:`gradient_profile` builds a bias-free network of ``depth`` layers, all of
+width ``n``, with weights W^(k) ~ N(0, s^2 * 2/n) (``s = 1`` is He's
+initialization, equation ``eq-he``), pushes a batch of standard-normal inputs
+through it, starts the backward pass from a random output gradient, and
+records per layer:
+
+* ``dr_norm[k]`` = ||dC/dr^(k)||, k = 0..L (``eq-backward-dr``);
+* ``dW_norm[k]`` = ||dC/dW^(k)||, k = 0..L-1 (``eq-backward-dw``);
+* ``r_rms[k]``, the root mean square of r^(k) (the activation scale);
+* ``dead_fraction[k]``: units of layer k whose derivative f'(z) is 0 for
+  every example of the batch, and ``inactive_fraction[k]``: the fraction of
+  (example, unit) pairs with f'(z) = 0;
+
+and the mean-field prediction of the first three beside them. Norms are
+Frobenius norms over the whole batch. Every layer, the last included, applies
+the same activation.
+
+The output gradient. The backward pass starts from dC/dr^(L) = G, a random
+(batch, n) matrix of norm 1 drawn independently of the network: the gradient
+of the random linear read-out C = sum_bj G_bj yhat_bj. So ``dr_norm[L] = 1``
+and ``dr_norm[k]`` is directly the gain of the signal from the output back to
+layer k. (A squared-error cost against y = 0 would give dC/dyhat = yhat / B,
+which is built from the forward pass itself; for ReLU that aligns the signal
+with the network's own Jacobian and makes ||dC/dr^(k)|| grow slowly going
+back, a separate effect this experiment keeps out.) For bias-free ReLU
+everything is then exactly positively homogeneous in ``s``: r^(k) scales as
+s^k, dC/dr^(k) as s^(L-k) and dC/dW^(k) as s^(L-1), with the very same
+active units, so the profile ``dW_norm / dW_norm[-1]`` does not depend on s.
+
+It calls the same per-layer functions as :class:`~reluprop.network.Network`:
+:func:`~reluprop.layers.forward_step` and :func:`~reluprop.layers.backward_step`.
+
+Memory. At depth 2000 and width 512 the weights alone take 4 GiB. They are
+never stored: layer k's weights are ``scale * sqrt(2/n) * Z^(k)``, where the
+base draw Z^(k) (standard normal, n x n) comes from its own seed,
+``numpy.random.default_rng([seed, 1, k])``, and is drawn again in the backward
+pass (or kept in a :class:`WeightCache` while it fits a byte budget). Only
+z^(k) is kept from the forward pass; r^(k) = f(z^(k)) is recomputed, bit for
+bit, when the backward pass needs it. Arithmetic is float64 throughout. The
+same ``seed`` gives the same base draws for every scale, depth and batch, so
+changing ``scale`` rescales the very same network, and a deeper network
+extends a shallower one.
+
+Floating point. Very deep or badly scaled networks leave float64's range
+(about 1e-308 to 1e308). Nothing is hidden: the computation runs under
+``numpy.errstate(all="ignore")`` (no warnings), and the result flags, per layer,
+``overflow`` (inf or NaN) and ``underflow`` (exactly 0 or subnormal, below
+2.2e-308). A backward value computed from a forward pass that had already
+overflowed (e.g. the Step of a NaN) is meaningless: it is set to NaN and
+flagged as overflow too. A zero can also be a true zero: a ReLU layer whose
+units are all inactive for every example passes nothing on;
+:meth:`GradientProfile.status` tells the two apart.
+
+Theory (mean field). For width n -> infinity, with the gradient-independence
+assumption (the weights used going back are treated as independent of those
+used going forward), the batch's Gram matrices follow scalar recursions. For
+a pre-activation z ~ N(0, q), with two examples at correlation c:
+
+    q^(k+1)          = 2 s^2 E[f(z)^2]                       (forward)
+    E||dr^(k)_b||^2  = 2 s^2 E[f'(z^(k+1))^2] E||dr^(k+1)_b||^2  (backward)
+
+and the same with E[f(u) f(v)], E[f'(u) f'(v)] for the off-diagonal (example
+pair) terms. For ReLU, E[f'(z)^2] = 1/2, so going back one layer multiplies
+||dr|| by exactly ``s``: the log falls by log s per layer. Leaky ReLU with
+slope a: by ``s * sqrt(1 + a^2)``. Sigmoid and tanh: by
+``s * sqrt(2 E[f'(z)^2])`` with z at the forward recursion's variance
+(Gauss-Hermite quadrature); sigmoid's f' <= 1/4 makes this about 0.3 at s = 1.
+ReLU and leaky ReLU use the closed forms of the arc-cosine kernel.
+||dW^(k)||^2 = sum over example pairs (a, b) of (r^(k)_a . r^(k)_b)(dz^(k+1)_a .
+dz^(k+1)_b); the theory keeps the pair terms (they are small here, because the
+output gradients of different examples are independent).
+
+The forward recursion starts from the measured input x and the backward one
+from the output gradient G, so the prediction for ``dr_norm`` is, for ReLU,
+exactly ``dr_norm[L] * s**(L - k)``. The theory is computed in logarithms, so
+it never overflows: it is stored as ``log10_*_theory`` arrays.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._validate import require_generator, require_int, require_real
+from .activations import Activation, get_activation
+from .layers import backward_step, forward_step, init_std
+
+__all__ = [
+    "GradientProfile",
+    "WeightCache",
+    "base_weights",
+    "gradient_profile",
+    "profile_grid",
+    "log_slope",
+    "PROFILE_ACTIVATIONS",
+]
+
+#: Activations :func:`gradient_profile` knows the theory of.
+PROFILE_ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh", "identity")
+
+_TINY = np.finfo(np.float64).tiny  # smallest normal float64, about 2.2e-308
+_LN10 = math.log(10.0)
+
+
+# ---------------------------------------------------------------------------
+# Base draws: one seed per layer, optionally cached
+# ---------------------------------------------------------------------------
+
+
+def base_weights(seed: int, width: int, k: int) -> np.ndarray:
+    """The standard-normal base draw Z^(k) of layer ``k``, shape (width, width).
+
+    Drawn from ``numpy.random.default_rng([seed, 1, k])``, so it depends on
+    ``seed``, ``width`` and ``k`` only, and can be drawn again at any time.
+    Layer k's weights are ``init_std("he", width, width, scale) * Z^(k)``.
+    """
+    return np.random.default_rng([seed, 1, k]).standard_normal((width, width))
+
+
+class WeightCache:
+    """Keeps base draws Z^(k) in memory, up to ``max_bytes``.
+
+    An explorer that moves the scale slider reuses the same base draws every
+    time; caching them saves drawing them again. Entries of another
+    ``(seed, width)`` are dropped first when the budget is full; beyond the
+    budget, draws are simply not kept (and are drawn again when needed).
+
+    Parameters
+    ----------
+    max_bytes : int
+        Budget in bytes (default 128 MiB); 0 disables caching.
+    """
+
+    def __init__(self, max_bytes: int = 128 * 2**20):
+        self.max_bytes = require_int(max_bytes, "max_bytes", minimum=0)
+        self._store: dict = {}
+        self.nbytes = 0
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def __repr__(self) -> str:
+        return f"WeightCache({len(self)} draws, {self.nbytes / 2**20:.1f} of {self.max_bytes / 2**20:.0f} MiB)"
+
+    def clear(self) -> None:
+        """Forget every cached draw."""
+        self._store.clear()
+        self.nbytes = 0
+
+    def get(self, seed: int, width: int, k: int) -> np.ndarray:
+        """Z^(k) for ``(seed, width)``: from the cache, or drawn (and kept if it fits)."""
+        key = (seed, width, k)
+        Z = self._store.get(key)
+        if Z is not None:
+            return Z
+        Z = base_weights(seed, width, k)
+        if Z.nbytes <= self.max_bytes:
+            if self.nbytes + Z.nbytes > self.max_bytes:
+                for other in [key2 for key2 in self._store if key2[:2] != (seed, width)]:
+                    self.nbytes -= self._store.pop(other).nbytes
+            if self.nbytes + Z.nbytes <= self.max_bytes:
+                Z.flags.writeable = False
+                self._store[key] = Z
+                self.nbytes += Z.nbytes
+        return Z
+
+
+# ---------------------------------------------------------------------------
+# Floating-point helpers
+# ---------------------------------------------------------------------------
+
+
+def _norm(a: np.ndarray) -> float:
+    """Frobenius norm that neither overflows nor underflows on finite input.
+
+    Returns inf if ``a`` holds an infinity and NaN if it holds a NaN.
+    """
+    v = a.ravel()
+    s = float(np.dot(v, v))
+    if 1e-280 < s < 1e300:  # the fast path is exact to rounding
+        return math.sqrt(s)
+    finite = np.isfinite(v)
+    if not finite.all():
+        return math.nan if np.isnan(v).any() else math.inf
+    m = float(np.max(np.abs(v))) if v.size else 0.0
+    if m == 0.0:
+        return 0.0
+    u = v / m
+    return m * math.sqrt(float(np.dot(u, u)))
+
+
+def _gram_stats(A: np.ndarray):
+    """Mean squared row norm and mean off-diagonal row inner product, as (log d, o/d).
+
+    For a (B, n) matrix A: d = mean_b ||A_b||^2 and o = mean_{a != b} A_a . A_b.
+    Returns ``(log(d), o / d)``, or None if A is not finite or is zero.
+    """
+    B = A.shape[0]
+    nrm = _norm(A)
+    if not (math.isfinite(nrm) and nrm > _TINY):
+        return None
+    U = A / nrm  # rows scaled so that sum of squared row norms is 1
+    d = 1.0 / B
+    if B > 1:
+        col = U.sum(axis=0)
+        o = (float(np.dot(col, col)) - 1.0) / (B * (B - 1))
+        ratio = o / d
+    else:
+        ratio = 0.0
+    return 2.0 * math.log(nrm) - math.log(B), ratio
+
+
+def _classify(values: np.ndarray):
+    """Per-entry flags of non-negative measured values: (overflow, underflow)."""
+    overflow = ~np.isfinite(values)
+    underflow = np.isfinite(values) & (values < _TINY)
+    return overflow, underflow
+
+
+# ---------------------------------------------------------------------------
+# Mean-field moments of the activations
+# ---------------------------------------------------------------------------
+
+
+class _PiecewiseLinear:
+    """Closed-form moments of f(z) = z (z > 0), a z (z <= 0): ReLU (a=0), leaky, identity (a=1).
+
+    Ratios ``cf(c)`` = E[f(u) f(v)] / E[f(u)^2] and ``cdf(c)`` =
+    E[f'(u) f'(v)] / E[f'(u)^2] for (u, v) centred Gaussian with equal
+    variances and correlation c (arc-cosine kernel of degree 1 and 0).
+    """
+
+    def __init__(self, a: float):
+        self.a = a
+        self.m2 = (1.0 + a * a) / 2.0  # E[f(z)^2] / q and E[f'(z)^2]
+
+    def log_ef2(self, log_q: float) -> float:
+        return log_q + math.log(self.m2)
+
+    def cf(self, c: float) -> float:
+        a = self.a
+        c = min(1.0, max(-1.0, c))
+        theta = math.acos(c)
+        k1 = (math.sqrt(max(0.0, 1.0 - c * c)) + (math.pi - theta) * c) / (2.0 * math.pi)
+        return (a * c + (1.0 - a) ** 2 * k1) / self.m2
+
+    def log_edf2(self, log_q: float) -> float:
+        return math.log(self.m2)
+
+    def cdf(self, c: float) -> float:
+        a = self.a
+        c = min(1.0, max(-1.0, c))
+        k0 = (math.pi - math.acos(c)) / (2.0 * math.pi)
+        return (a + (1.0 - a) ** 2 * k0) / self.m2
+
+
+class _Smooth:
+    """Moments of a smooth activation by Gauss-Hermite quadrature (sigmoid, tanh)."""
+
+    _x1, _w1 = np.polynomial.hermite_e.hermegauss(80)
+    _w1 = _w1 / _w1.sum()
+    _x2, _w2 = np.polynomial.hermite_e.hermegauss(32)
+    _w2 = _w2 / _w2.sum()
+    _U = np.repeat(_x2, _x2.size)
+    _V = np.tile(_x2, _x2.size)
+    _W = np.outer(_w2, _w2).ravel()
+
+    def __init__(self, f, df):
+        self.f, self.df = f, df
+
+    def _e1(self, g, log_q):
+        return float(np.dot(self._w1, g(math.exp(0.5 * log_q) * self._x1) ** 2))
+
+    def _e2(self, g, log_q, c):
+        c = min(1.0, max(-1.0, c))
+        sq = math.exp(0.5 * log_q)
+        u = sq * self._U
+        v = sq * (c * self._U + math.sqrt(max(0.0, 1.0 - c * c)) * self._V)
+        return float(np.dot(self._W, g(u) * g(v)))
+
+    def log_ef2(self, log_q):
+        return math.log(max(self._e1(self.f, log_q), 1e-300))
+
+    def cf(self, c, log_q):
+        return self._e2(self.f, log_q, c) / self._e1(self.f, log_q)
+
+    def log_edf2(self, log_q):
+        return math.log(max(self._e1(self.df, log_q), 1e-300))
+
+    def cdf(self, c, log_q):
+        return self._e2(self.df, log_q, c) / max(self._e1(self.df, log_q), 1e-300)
+
+
+def _moments(act: Activation):
+    if act.name == "relu":
+        return _PiecewiseLinear(0.0)
+    if act.name == "leaky_relu":
+        return _PiecewiseLinear(float(act.params["slope"]))
+    if act.name == "identity":
+        return _PiecewiseLinear(1.0)
+    return _Smooth(act.f, act.df)
+
+
+def _mean_field(L, n, B, act, scale, x_gram, out_gram):
+    """Mean-field log-moments; see the module docstring.
+
+    ``x_gram`` and ``out_gram`` are :func:`_gram_stats` of the input x and of
+    the output gradient dC/dr^(L). Returns natural-log arrays (log_dr2,
+    log_dW2, log_r2) of the predicted ||dr^(k)||^2 (k = 0..L), ||dW^(k)||^2
+    (k = 0..L-1) and mean r^(k)^2 (k = 0..L).
+    """
+    m = _moments(act)
+    smooth = isinstance(m, _Smooth)
+    log_2s2 = math.log(2.0 * scale * scale)
+    # forward: per-example mean squared norm of r^(k) (log) and pair correlation
+    log_R = np.empty(L + 1)
+    cr = np.empty(L + 1)
+    log_q = np.empty(L + 1)  # pre-activation variance of z^(k), k >= 1
+    cz = np.empty(L + 1)
+    log_R[0], cr[0] = x_gram
+    log_q[0] = cz[0] = np.nan
+    for k in range(1, L + 1):
+        lq = log_2s2 + log_R[k - 1] - math.log(n)
+        c = cr[k - 1]
+        log_q[k], cz[k] = lq, c
+        log_R[k] = math.log(n) + m.log_ef2(lq)
+        cr[k] = m.cf(c, lq) if smooth else m.cf(c)
+    # backward: start from dC/dr^(L), then dz^(L) = dr^(L) * f'(z^(L))
+    log_P, rp = out_gram
+    log_dr2 = np.empty(L + 1)
+    log_dW2 = np.empty(L)
+    log_dr2[L] = math.log(B) + log_P
+    lq = log_q[L]
+    log_Z = log_P + m.log_edf2(lq)
+    rz = rp * (m.cdf(cz[L], lq) if smooth else m.cdf(cz[L]))
+    for k in range(L - 1, -1, -1):
+        # dW^(k) from r^(k) and dz^(k+1)
+        pair = 1.0 + (B - 1) * cr[k] * rz
+        log_dW2[k] = math.log(B) + log_R[k] + log_Z + math.log(max(pair, 1e-300))
+        # dr^(k) = dz^(k+1) @ W^(k).T
+        log_P, rp = log_2s2 + log_Z, rz
+        log_dr2[k] = math.log(B) + log_P
+        if k >= 1:  # dz^(k) = dr^(k) * f'(z^(k))
+            lq = log_q[k]
+            log_Z = log_P + m.log_edf2(lq)
+            rz = rp * (m.cdf(cz[k], lq) if smooth else m.cdf(cz[k]))
+    log_r2 = log_R - math.log(n)
+    return log_dr2, log_dW2, log_r2
+
+
+# ---------------------------------------------------------------------------
+# The result
+# ---------------------------------------------------------------------------
+
+
+def _ranges(idx) -> str:
+    """'0-3, 7, 9-12' from sorted integers."""
+    idx = [int(i) for i in idx]
+    if not idx:
+        return ""
+    parts, start, prev = [], idx[0], idx[0]
+    for i in idx[1:] + [None]:
+        if i is not None and i == prev + 1:
+            prev = i
+            continue
+        parts.append(f"{start}" if start == prev else f"{start}–{prev}")
+        if i is not None:
+            start = prev = i
+    return ", ".join(parts)
+
+
+_QUANTITY_NAMES = {
+    "dr": "‖∂C/∂r^(k)‖",
+    "dW": "‖∂C/∂W^(k)‖",
+    "r": "RMS of r^(k)",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class GradientProfile:
+    """Per-layer measurements of one deep network, with the mean-field theory beside them.
+
+    Attributes
+    ----------
+    depth, width, batch : int
+        L, n and B.
+    activation : str
+        Name of the activation of every layer.
+    slope : float
+        Leaky ReLU's slope (only meaningful for ``"leaky_relu"``).
+    scale : float
+        s: the weights' standard deviation is ``s * sqrt(2 / n)``.
+    seed : int
+        Seed of the base draws; the same seed gives the same network up to scale.
+    dr_norm : array, shape (L + 1,)
+        ||dC/dr^(k)||, k = 0..L (Frobenius norm over the batch).
+    dW_norm : array, shape (L,)
+        ||dC/dW^(k)||, k = 0..L-1.
+    r_rms : array, shape (L + 1,)
+        Root mean square of r^(k) over examples and units; ``r_rms[0]`` is the input's.
+    dead_fraction : array, shape (L + 1,)
+        Fraction of layer k's units with f'(z) = 0 for every example; NaN for
+        k = 0 and for layers whose pre-activations overflowed or underflowed.
+    inactive_fraction : array, shape (L + 1,)
+        Fraction of (example, unit) pairs of layer k with f'(z) = 0 (NaN as above).
+    log10_dr_norm_theory, log10_dW_norm_theory, log10_r_rms_theory : arrays
+        log10 of the mean-field predictions, same shapes as the measurements;
+        logarithms so that predictions beyond float64's range stay usable.
+    overflow, underflow : dict of str -> bool array
+        Keys ``"dr"``, ``"dW"``, ``"r"``: per layer, the measured value is
+        inf/NaN, or computed from an overflowed forward pass (overflow; the
+        value is then NaN), or it is 0/subnormal (underflow).
+    dead_layer : int or None
+        The first layer whose units are all inactive for every example while
+        its pre-activations are finite and not underflowed (a true zero).
+    """
+
+    depth: int
+    width: int
+    batch: int
+    activation: str
+    slope: float
+    scale: float
+    seed: int
+    dr_norm: np.ndarray
+    dW_norm: np.ndarray
+    r_rms: np.ndarray
+    dead_fraction: np.ndarray
+    inactive_fraction: np.ndarray
+    log10_dr_norm_theory: np.ndarray
+    log10_dW_norm_theory: np.ndarray
+    log10_r_rms_theory: np.ndarray
+    overflow: dict = field(repr=False)
+    underflow: dict = field(repr=False)
+    dead_layer: int | None = None
+
+    # -- convenience views --------------------------------------------------
+    @property
+    def dr_norm_theory(self) -> np.ndarray:
+        """10 ** log10_dr_norm_theory (inf or 0 beyond float64's range)."""
+        with np.errstate(all="ignore"):
+            return 10.0 ** self.log10_dr_norm_theory
+
+    @property
+    def dW_norm_theory(self) -> np.ndarray:
+        """10 ** log10_dW_norm_theory (inf or 0 beyond float64's range)."""
+        with np.errstate(all="ignore"):
+            return 10.0 ** self.log10_dW_norm_theory
+
+    @property
+    def r_rms_theory(self) -> np.ndarray:
+        """10 ** log10_r_rms_theory (inf or 0 beyond float64's range)."""
+        with np.errstate(all="ignore"):
+            return 10.0 ** self.log10_r_rms_theory
+
+    def measured(self, quantity: str) -> np.ndarray:
+        """The measured array for ``quantity`` in ``"dr"``, ``"dW"``, ``"r"``."""
+        return {"dr": self.dr_norm, "dW": self.dW_norm, "r": self.r_rms}[_check_quantity(quantity)]
+
+    def theory_log10(self, quantity: str) -> np.ndarray:
+        """log10 of the prediction for ``quantity`` in ``"dr"``, ``"dW"``, ``"r"``."""
+        return {
+            "dr": self.log10_dr_norm_theory,
+            "dW": self.log10_dW_norm_theory,
+            "r": self.log10_r_rms_theory,
+        }[_check_quantity(quantity)]
+
+    def log10(self, quantity: str) -> np.ndarray:
+        """log10 of the measured values, NaN where a layer is flagged."""
+        v = self.measured(quantity)
+        out = np.full(v.shape, np.nan)
+        ok = ~(self.overflow[quantity] | self.underflow[quantity])
+        out[ok] = np.log10(v[ok])
+        return out
+
+    def dW_profile(self) -> np.ndarray:
+        """``dW_norm / dW_norm[-1]``: the weight-gradient profile relative to the last layer."""
+        with np.errstate(all="ignore"):
+            return self.dW_norm / self.dW_norm[-1]
+
+    @property
+    def flagged(self) -> bool:
+        """True if any measured value overflowed or underflowed."""
+        return any(v.any() for v in self.overflow.values()) or any(
+            v.any() for v in self.underflow.values()
+        )
+
+    def flagged_layers(self, quantity: str, kind: str = "overflow") -> np.ndarray:
+        """Indices k where ``quantity`` is flagged with ``kind`` (``"overflow"`` or ``"underflow"``)."""
+        if kind not in ("overflow", "underflow"):
+            raise ValueError(f"kind must be 'overflow' or 'underflow', got {kind!r}")
+        flags = self.overflow if kind == "overflow" else self.underflow
+        return np.flatnonzero(flags[_check_quantity(quantity)])
+
+    def status(self) -> str:
+        """A plain-text summary of what overflowed or underflowed, and where.
+
+        One line per flagged quantity, e.g. ``"overflow (inf/NaN) in
+        ‖∂C/∂r^(k)‖ at k = 0–2000 (all 2001 layers)"``; ``"all values finite
+        and non-zero"`` when nothing is flagged.
+        """
+        lines = []
+        if self.dead_layer is not None:
+            lines.append(
+                f"layer {self.dead_layer} is dead: every unit is inactive for every example, "
+                "so it passes on exactly 0 (a true zero, not a rounding underflow)"
+            )
+        for q in ("r", "dr", "dW"):
+            n = self.measured(q).size
+            for kind, label in (("overflow", "overflow (inf/NaN)"), ("underflow", "underflow (0 or below 2.2e-308)")):
+                idx = self.flagged_layers(q, kind)
+                if idx.size:
+                    every = f" (all {n} layers)" if idx.size == n else f" ({idx.size} of {n} layers)"
+                    lines.append(f"{label} in {_QUANTITY_NAMES[q]} at k = {_ranges(idx)}{every}")
+        return "\n".join(lines) if lines else "all values finite and non-zero"
+
+    def __repr__(self) -> str:
+        return (
+            f"GradientProfile(depth={self.depth}, width={self.width}, batch={self.batch}, "
+            f"activation={self.activation!r}, scale={self.scale:g}, seed={self.seed}, "
+            f"flagged={self.flagged})"
+        )
+
+
+def _check_quantity(quantity):
+    if quantity not in _QUANTITY_NAMES:
+        raise ValueError(f"quantity must be one of 'dr', 'dW', 'r'; got {quantity!r}")
+    return quantity
+
+
+# ---------------------------------------------------------------------------
+# The experiment
+# ---------------------------------------------------------------------------
+
+
+def _check_activation(activation, slope):
+    act = get_activation(activation, slope=slope)
+    if act.name not in PROFILE_ACTIVATIONS:
+        raise ValueError(
+            f"activation must be one of {', '.join(repr(a) for a in PROFILE_ACTIVATIONS)}; got {act.name!r}"
+        )
+    return act
+
+
+def _resolve_seed(rng, seed):
+    if (rng is None) == (seed is None):
+        raise TypeError("give exactly one of rng (a numpy.random.Generator) or seed (an integer >= 0)")
+    if rng is not None:
+        require_generator(rng)
+        return int(rng.integers(0, 2**63 - 1))
+    return require_int(seed, "seed", minimum=0)
+
+
+def gradient_profile(
+    depth,
+    width,
+    activation="relu",
+    scale=1.0,
+    batch=16,
+    *,
+    rng=None,
+    seed=None,
+    slope=0.01,
+    cache=None,
+) -> GradientProfile:
+    """Measure ||dC/dr^(k)||, ||dC/dW^(k)|| and the activations of every layer.
+
+    A bias-free network of ``depth`` layers of width ``width`` with weights
+    N(0, scale^2 * 2/width), standard-normal inputs of shape (batch, width),
+    and a random output gradient dC/dr^(L) of norm 1. See the module
+    docstring for the design (weights drawn again instead of stored) and the
+    theory.
+
+    Parameters
+    ----------
+    depth : int >= 1
+        Number of layers L.
+    width : int >= 1
+        Width n of every layer (and of the input).
+    activation : str
+        ``"relu"``, ``"leaky_relu"``, ``"sigmoid"``, ``"tanh"`` or ``"identity"``.
+    scale : float > 0
+        s, the multiplier of He's standard deviation sqrt(2/n).
+    batch : int >= 1
+        Number of examples B.
+    rng : numpy.random.Generator, optional
+        Draws the seed of the network and input. Give ``rng`` or ``seed``.
+    seed : int >= 0, optional
+        The seed itself: the same seed gives the same base draws for any
+        ``scale``, ``depth`` and ``batch``.
+    slope : float >= 0
+        Leaky ReLU's slope for z <= 0.
+    cache : WeightCache, optional
+        Keeps base draws between calls (the explorer uses one).
+
+    Returns
+    -------
+    GradientProfile
+
+    Raises
+    ------
+    TypeError, ValueError
+        For arguments of the wrong type or out of range; the message names the argument.
+    """
+    L = require_int(depth, "depth", minimum=1)
+    n = require_int(width, "width", minimum=1)
+    B = require_int(batch, "batch", minimum=1)
+    scale = require_real(scale, "scale", minimum=0.0, strict=True)
+    slope = require_real(slope, "slope", minimum=0.0)
+    act = _check_activation(activation, slope)
+    seed = _resolve_seed(rng, seed)
+    if cache is not None and not isinstance(cache, WeightCache):
+        raise TypeError(f"cache must be a WeightCache or None, got {type(cache).__name__}")
+
+    def base(k):
+        return cache.get(seed, n, k) if cache is not None else base_weights(seed, n, k)
+
+    std = init_std("he", n, n, scale)
+    b = np.zeros(n)
+    x = np.random.default_rng([seed, 0]).standard_normal((B, n))
+
+    r_rms = np.empty(L + 1)
+    dead = np.full(L + 1, np.nan)
+    inactive = np.full(L + 1, np.nan)
+    z_over = np.zeros(L + 1, dtype=bool)
+    z_under = np.zeros(L + 1, dtype=bool)
+    dead_layer = None
+    dr_norm = np.empty(L + 1)
+    dW_norm = np.empty(L)
+    size = B * n
+    with np.errstate(all="ignore"):
+        r_rms[0] = _norm(x) / math.sqrt(size)
+        # forward: keep z^(k) only
+        zs = [None] * (L + 1)
+        r = x
+        for k in range(L):
+            W = base(k) * std
+            z, r = forward_step(r, W, b, act)
+            zs[k + 1] = z
+            r_rms[k + 1] = _norm(r) / math.sqrt(size)
+            z_n = _norm(z)
+            if not math.isfinite(z_n):
+                z_over[k + 1] = True
+            elif z_n < 1e-300 and np.abs(z).max() < _TINY:
+                z_under[k + 1] = True
+            else:
+                off = act.df(z) == 0
+                inactive[k + 1] = np.count_nonzero(off) / size
+                dead[k + 1] = np.count_nonzero(off.all(axis=0)) / n
+                if dead_layer is None and inactive[k + 1] == 1.0 and not z_over[: k + 1].any():
+                    dead_layer = k + 1
+        del r
+        # backward from dC/dr^(L) = G, a random direction of norm 1
+        G = np.random.default_rng([seed, 2]).standard_normal((B, n))
+        G /= _norm(G)
+        dr = G
+        dr_norm[L] = 1.0
+        for k in range(L - 1, -1, -1):
+            W = base(k) * std
+            r_prev = x if k == 0 else act.f(zs[k])
+            _, dr, dW, _ = backward_step(dr, zs[k + 1], r_prev, W, act)
+            zs[k + 1] = None  # free as we go
+            dr_norm[k] = _norm(dr)
+            dW_norm[k] = _norm(dW)
+        del zs
+        log_dr2, log_dW2, log_r2 = _mean_field(L, n, B, act, scale, _gram_stats(x), _gram_stats(G))
+    # Backward values that used an overflowed forward pass are meaningless:
+    # dr^(k) uses z^(k+1..L), dW^(k) uses z^(k..L).
+    lost_above = np.logical_or.accumulate(z_over[::-1])[::-1]  # any z^(j) overflowed, j >= k
+    dr_norm[:L][lost_above[1:]] = np.nan
+    dW_norm[lost_above[:L]] = np.nan
+
+    overflow, underflow = {}, {}
+    for q, v in (("dr", dr_norm), ("dW", dW_norm), ("r", r_rms)):
+        overflow[q], underflow[q] = _classify(v)
+    return GradientProfile(
+        depth=L,
+        width=n,
+        batch=B,
+        activation=act.name,
+        slope=slope,
+        scale=scale,
+        seed=seed,
+        dr_norm=dr_norm,
+        dW_norm=dW_norm,
+        r_rms=r_rms,
+        dead_fraction=dead,
+        inactive_fraction=inactive,
+        log10_dr_norm_theory=0.5 * log_dr2 / _LN10,
+        log10_dW_norm_theory=0.5 * log_dW2 / _LN10,
+        log10_r_rms_theory=0.5 * log_r2 / _LN10,
+        overflow=overflow,
+        underflow=underflow,
+        dead_layer=dead_layer,
+    )
+
+
+def profile_grid(depths, scales, width=64, activation="relu", batch=16, *, seed=0, slope=0.01,
+                 cache_bytes=128 * 2**20):
+    """Profiles for every (scale, depth) pair, on the same base draws.
+
+    Returns a list of rows, one per scale, each a list of
+    :class:`GradientProfile`, one per depth: the input of
+    :func:`reluprop.plotting.plot_profiles_grid`. One :class:`WeightCache`
+    (``cache_bytes``) is shared by all of them.
+    """
+    depths = [require_int(d, "depths[]", minimum=1) for d in depths]
+    scales = [require_real(s, "scales[]", minimum=0.0, strict=True) for s in scales]
+    if not depths or not scales:
+        raise ValueError("depths and scales must each hold at least one value")
+    cache = WeightCache(cache_bytes)
+    return [
+        [gradient_profile(d, width, activation, s, batch, seed=seed, slope=slope, cache=cache) for d in depths]
+        for s in scales
+    ]
+
+
+def log_slope(values, layers=None) -> float:
+    """Least-squares slope of ln(values[k]) against k, over the finite, positive entries.
+
+    For ``result.dr_norm`` of bias-free ReLU the prediction is ``-ln(scale)``
+    per layer. Raises ValueError if fewer than two entries are usable.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim != 1:
+        raise ValueError(f"values must be a 1-D array, got shape {v.shape}")
+    k = np.arange(v.size) if layers is None else np.asarray(layers, dtype=np.float64)
+    if k.shape != v.shape:
+        raise ValueError(f"layers must have the shape of values {v.shape}, got {k.shape}")
+    ok = np.isfinite(v) & (v > 0)
+    if ok.sum() < 2:
+        raise ValueError("values needs at least two finite, positive entries to fit a slope")
+    return float(np.polyfit(k[ok], np.log(v[ok]), 1)[0])
