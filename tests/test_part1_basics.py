@@ -242,3 +242,27 @@ def test_two_layers_chapter_missing_step_is_diagnosed():
     d = rp.exercises.check_two_layer_gradients(attempt)
     assert not d.passed and d.kind == "missing_step"
     assert rp.exercises.check_two_layer_gradients(rp.scalar.two_layer_gradients).passed
+
+
+def test_two_layers_chapter_prefilled_attempt_and_solutions():
+    def shortcut_sign_fixed(w0, w1, x, y):  # the notebook's pre-filled attempt
+        r1 = np.maximum(w0 * x, 0)
+        y_hat = np.maximum(w1 * r1, 0)
+        return (y_hat - y) * w1 * x, (y_hat - y) * r1
+    d = rp.exercises.check_two_layer_gradients(shortcut_sign_fixed)
+    assert not d.passed and d.kind == "missing_step"
+
+    def solution(w0, w1, x, y):  # the notebook's solution
+        z1 = w0 * x
+        r1 = np.maximum(z1, 0)
+        z2 = w1 * r1
+        y_hat = np.maximum(z2, 0)
+        return (y_hat - y) * (z2 > 0) * w1 * (z1 > 0) * x, (y_hat - y) * (z2 > 0) * r1
+    assert rp.exercises.check_two_layer_gradients(solution).passed
+
+
+def test_one_neuron_chapter_solution_passes():
+    def solution(w, x, y):
+        z = w * x
+        return (np.maximum(z, 0) - y) * (z > 0) * x
+    assert rp.exercises.check_one_neuron_gradient(solution).passed
