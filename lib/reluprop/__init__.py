@@ -25,6 +25,9 @@ from .descent import gradient_descent
 # Part I, chapters The general layer and Gradient checking: cost of the passes, step-size sweeps.
 from . import cost_model, finite_differences
 
+# Part II, chapters Initialization and Training deep networks: variance recursions, SGD.
+from . import training, variance
+
 # Part II, chapter Vanishing and exploding: gradient profiles and the explorer (ipywidgets imported lazily).
 from . import experiments, widgets
 from .experiments import gradient_profile
@@ -57,6 +60,9 @@ __all__ = [
     # Part I, chapters The general layer and Gradient checking
     "cost_model",
     "finite_differences",
+    # Part II, chapters Initialization and Training deep networks
+    "variance",
+    "training",
     # Part II, chapter Vanishing and exploding
     "experiments",
     "gradient_profile",

@@ -29,6 +29,10 @@ __all__ = [
     "check_backward_step",
     # chapter "Gradient checking"
     "check_central_difference",
+    # chapters "Initialization" and "Training deep networks"
+    "check_init_std",
+    "check_variance_gain",
+    "check_sgd_step",
 ]
 
 
@@ -404,3 +408,168 @@ def check_central_difference(fn) -> Diagnosis:
                    hints={"scale": "The distance between x - h and x + h is 2h: divide by 2h, not h.",
                           "sign": "Subtract in the order f(x + h) - f(x - h): the later point first.",
                           "wrong": "The central difference is (f(x + h) - f(x - h)) / (2h)."})
+
+
+# ---------------------------------------------------------------------------
+# Chapter "Initialization": the standard deviation that preserves the variance.
+# ---------------------------------------------------------------------------
+
+_INIT_WIDTHS = (1, 3, 10, 64, 256, 1000)
+
+
+def _gain(activation, slope):
+    act = get_activation(activation, slope=slope)
+    if act.name == "relu":
+        return 0.5, act
+    if act.name == "leaky_relu":
+        return 0.5 * (1.0 + act.params["slope"] ** 2), act
+    if act.name == "identity":
+        return 1.0, act
+    raise ValueError(f"activation must be 'relu', 'leaky_relu' or 'identity'; got {act.name!r}")
+
+
+def check_init_std(fn, activation="relu", slope: float = 0.01) -> Diagnosis:
+    """Check ``fn(n_in)``: the weight standard deviation that keeps the variance constant.
+
+    For ReLU the answer is He's ``sqrt(2 / n_in)`` (``eq-he``); for leaky ReLU
+    with slope ``a`` it is ``sqrt(2 / ((1 + a**2) n_in))``; for the identity
+    ``sqrt(1 / n_in)``. Recognises LeCun's/Xavier's ``sqrt(1 / n_in)`` used
+    for ReLU (kind ``"xavier"``), the variance returned instead of the
+    standard deviation (kind ``"variance"``), He's value used for leaky ReLU
+    (kind ``"ignores_slope"``) and other constant factors (kind ``"scale"``).
+    """
+    gain, act = _gain(activation, slope)
+    name = f"init std ({act.name}{', a = %g' % act.params['slope'] if act.name == 'leaky_relu' else ''})"
+    got, expected, desc = [], [], []
+    for n in _INIT_WIDTHS:
+        g, err = _call(fn, name, n)
+        if err is not None:
+            return err
+        try:
+            g = float(g)
+        except Exception:
+            return Diagnosis(False, f"✗ {name}: return one number, the standard deviation.",
+                             [f"got {type(g).__name__} for n_in = {n}"], "shape")
+        got.append(g)
+        expected.append(float(np.sqrt(1.0 / (gain * n))))
+        desc.append(f"n_in = {n}")
+    d = compare(name, got, expected, desc, rtol=1e-9, atol=1e-12)
+    if d.passed:
+        return d
+    got_a, exp_a = np.array(got), np.array(expected)
+    rule = (f"one layer multiplies the variance by {gain:.4g} · n_in · Var[W]; set that to 1, "
+            f"so Var[W] = {1 / gain:.4g} / n_in, and return its square root.")
+    if np.allclose(got_a, exp_a ** 2, rtol=1e-9):
+        return Diagnosis(False, f"✗ {name}: yours is the variance, not the standard deviation.",
+                         d.details[:3] + ["hint: rng.normal and init_std take a standard deviation: "
+                                          "return the square root of the variance."], "variance")
+    if act.name != "identity" and np.allclose(got_a, np.sqrt(1.0 / np.array(_INIT_WIDTHS)), rtol=1e-9):
+        return Diagnosis(False, f"✗ {name}: yours is LeCun's/Xavier's sqrt(1/n_in), right for a linear unit.",
+                         d.details[:3] + [f"hint: ReLU sets about half of its inputs to 0, so "
+                                          f"E[f(z)²] = {gain:g} · Var[z], not Var[z]: {rule}"], "xavier")
+    if act.name == "leaky_relu" and np.allclose(got_a, np.sqrt(2.0 / np.array(_INIT_WIDTHS)), rtol=1e-9):
+        return Diagnosis(False, f"✗ {name}: yours is He's value for ReLU; it ignores the slope.",
+                         d.details[:3] + [f"hint: leaky ReLU keeps a fraction a² of the negative half's "
+                                          f"second moment, so E[f(z)²] = (1 + a²)/2 · Var[z]: {rule}"],
+                         "ignores_slope")
+    details = [x for x in d.details if not x.startswith("hint:")]
+    if d.kind == "scale":
+        details.append(f"yours is {got_a[0] / exp_a[0]:.4g} times the variance-preserving value")
+    return Diagnosis(False, f"✗ {name}: differs from the variance-preserving value.",
+                     details + ["hint: " + rule], d.kind)
+
+
+def check_variance_gain(fn) -> Diagnosis:
+    """Check ``fn(n_in, var_w, slope)``: the factor by which one leaky-ReLU layer multiplies Var[z].
+
+    The answer is ``(1 + slope**2) / 2 * n_in * var_w`` (slope 0 is ReLU,
+    slope 1 the identity). Recognises a missing 1/2 (kind ``"scale"``) and
+    ``(1 + slope)`` in place of ``(1 + slope**2)`` (kind ``"slope_not_squared"``).
+    """
+    cases = [(n, v, a) for n in (4, 100) for v in (0.02, 0.5) for a in (0.0, 0.01, 0.2, 1.0)]
+    got, expected, desc = [], [], []
+    for n, v, a in cases:
+        g, err = _call(fn, "variance gain", n, v, a)
+        if err is not None:
+            return err
+        try:
+            g = float(g)
+        except Exception:
+            return Diagnosis(False, "✗ variance gain: return one number.", [], "shape")
+        got.append(g)
+        expected.append(0.5 * (1.0 + a * a) * n * v)
+        desc.append(f"n_in = {n}, var_w = {v}, slope = {a}")
+    hints = {
+        "scale": "Half of a symmetric z is negative: E[ReLU(z)²] = Var[z]/2. Keep the 1/2.",
+        "wrong": "Var[z_next] = n_in · Var[W] · E[f(z)²] and E[f(z)²] = (1 + a²)/2 · Var[z] "
+                 "(the positive half, plus a² times the negative half).",
+    }
+    d = compare("variance gain", got, expected, desc, rtol=1e-9, atol=1e-12, hints=hints)
+    if d.passed:
+        return d
+    slope_lin = [0.5 * (1.0 + a) * n * v for n, v, a in cases]
+    if np.allclose(got, slope_lin, rtol=1e-9):
+        return Diagnosis(False, "✗ variance gain: the slope enters squared.",
+                         d.details[:3] + ["hint: on the negative half f(z) = a·z, so f(z)² = a²·z²: "
+                                          "the factor is (1 + a²)/2, not (1 + a)/2."], "slope_not_squared")
+    return Diagnosis(False, "✗ variance gain: differs from (1 + a²)/2 · n_in · Var[W].", d.details, d.kind)
+
+
+# ---------------------------------------------------------------------------
+# Chapter "Training deep networks": one step of gradient descent.
+# ---------------------------------------------------------------------------
+
+def check_sgd_step(fn) -> Diagnosis:
+    """Check ``fn(W, b, dW, db, lr)`` returning new lists ``(W_new, b_new)`` after one SGD step.
+
+    The answer is ``W[k] - lr * dW[k]`` and ``b[k] - lr * db[k]``, returned as
+    new arrays: the arguments must not be modified. The *updates*
+    ``W_new - W`` are compared with ``-lr * dW``, so a step uphill is reported
+    as kind ``"sign"``; another constant factor as kind ``"scale"``;
+    a missing learning rate as kind ``"missing_lr"``; modifying the arguments
+    in place as kind ``"in_place"``.
+    """
+    rng = np.random.default_rng(7)
+    shapes = [[(3, 2)], [(2, 4), (4, 1)], [(5, 3), (3, 3), (3, 2)]]
+    got, expected, no_lr, desc = [], [], [], []
+    for lr, shape_list in zip((0.1, 0.03, 0.5), shapes):
+        W = [rng.standard_normal(s) for s in shape_list]
+        b = [rng.standard_normal(s[1]) for s in shape_list]
+        dW = [rng.standard_normal(s) for s in shape_list]
+        db = [rng.standard_normal(s[1]) for s in shape_list]
+        originals = [a.copy() for a in W + b + dW + db]
+        out, err = _call(fn, "SGD step", W, b, dW, db, lr)
+        if err is not None:
+            return err
+        if any(not np.array_equal(a, o) for a, o in zip(W + b + dW + db, originals)):
+            return Diagnosis(False, "✗ SGD step: your function modified its arguments in place.",
+                             ["hint: build new arrays, e.g. [w - lr * g for w, g in zip(W, dW)]: the "
+                              "old network must stay as it was (for comparison, or to go back)."],
+                             "in_place")
+        try:
+            W_new, b_new = out
+            upd = np.concatenate([(np.asarray(wn, dtype=np.float64) - w).ravel()
+                                  for wn, w in zip(list(W_new) + list(b_new), originals[:2 * len(W)])])
+        except Exception:
+            return Diagnosis(False, "✗ SGD step: return a pair (W_new, b_new) of lists of arrays "
+                             "with the shapes of W and b.", [], "shape")
+        got.append(upd)
+        expected.append(np.concatenate([(-lr * g).ravel() for g in dW + db]))
+        no_lr.append(np.concatenate([(-g).ravel() for g in dW + db]))
+        desc.append(f"lr = {lr}, {len(W)} layer(s)")
+    d = compare("SGD step (W_new - W, b_new - b)", got, expected, desc, rtol=1e-9, atol=1e-12,
+                hints={"sign": "You stepped uphill: gradient descent moves against the gradient, "
+                               "W - lr * dW (the first attempt's sign slip, once more).",
+                       "scale": "Multiply the gradient by the learning rate lr, once.",
+                       "extra_zero": "Some parameters did not move: update every W[k] and every b[k].",
+                       "wrong": "W_new[k] = W[k] - lr * dW[k] and b_new[k] = b[k] - lr * db[k], "
+                                "for every layer k."})
+    if not d.passed and all(np.shape(g) == np.shape(e) and np.allclose(g, e, rtol=1e-9, atol=1e-12)
+                            for g, e in zip(got, no_lr)):
+        return Diagnosis(False, "✗ SGD step: the learning rate is missing.",
+                         d.details[:3] + ["hint: the step is lr * dW, not dW: multiply by lr."],
+                         "missing_lr")
+    if not d.passed:
+        return Diagnosis(False, "✗ SGD step: the updates W_new - W, b_new - b differ from -lr · gradient.",
+                         d.details, d.kind)
+    return d

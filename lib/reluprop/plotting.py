@@ -17,6 +17,12 @@ __all__ = [
     "PALETTE",
     "COLORS",
     "new_figure",
+    # Initialization and training
+    "plot_variance_recursion",
+    "plot_log_grad_spread",
+    "plot_dead_units",
+    "plot_learning_curves",
+    "plot_weight_grad_norms",
     # Vanishing and exploding
     "PROFILE_STYLE",
     "plot_gradient_profile",
@@ -58,6 +64,186 @@ def new_figure(ncols: int = 1, nrows: int = 1, width: float = 6.4, height: float
     """
     fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), layout="constrained", **kwargs)
     return fig, axes
+
+
+# ---------------------------------------------------------------------------
+# Initialization and training (chapters "Initialization" and "Training deep networks")
+# ---------------------------------------------------------------------------
+
+import numpy as _np  # noqa: E402
+
+_MARKERS = ("o", "s", "^", "D", "v", "P")
+
+
+def plot_variance_recursion(experiments, ax=None, title=None):
+    """Predicted (dashed) and measured (markers) ``E[(z^(k))^2]`` against the layer k.
+
+    Parameters
+    ----------
+    experiments : sequence of reluprop.variance.VarianceExperiment
+        One colour per experiment; one marker shape per measured width.
+    ax : matplotlib Axes, optional
+        Draw into it; otherwise a new figure is made.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if ax is None:
+        fig, ax = new_figure()
+    else:
+        fig = ax.figure
+    widths_seen = {}
+    for i, exp in enumerate(experiments):
+        color = PALETTE[i % len(PALETTE)]
+        k = _np.arange(1, exp.depth + 1)
+        ax.plot(k, exp.predicted[0], "--", color=color, lw=1.6, label=exp.label)
+        for j, n in enumerate(exp.widths):
+            m = _MARKERS[j % len(_MARKERS)]
+            widths_seen.setdefault(n, m)
+            ax.plot(k, exp.measured[j], m, color=color, ms=4.5, mfc="none", mew=1.1)
+    for n, m in widths_seen.items():
+        ax.plot([], [], m, color="0.3", mfc="none", label=f"measured, n = {n}")
+    ax.plot([], [], "--", color="0.3", label="theory")
+    ax.set_yscale("log")
+    ax.set_xlabel("layer $k$")
+    ax.set_ylabel(r"$\mathrm{E}[(z^{(k)})^2]$")
+    ax.legend(fontsize=8, ncol=2, loc="best")
+    ax.grid(True, which="major", alpha=0.3)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_log_grad_spread(spreads, bins: int = 30):
+    """Histograms of ``log ||dC/dr^(0)||`` over random networks, one panel per setting.
+
+    Each panel shows one :class:`reluprop.variance.GradSpread`: the
+    histogram of the finite log-norms, a solid line at their mean (the
+    typical network) and a dashed line at 0, the log of the size whose
+    square the variance recursion preserves on average. The panel's title
+    gives L, n and L/n; the text in it the standard deviation across draws.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    spreads = list(spreads)
+    fig, axes = new_figure(ncols=len(spreads), width=6.4, height=2.9, squeeze=False)
+    for i, (ax, s) in enumerate(zip(axes[0], spreads)):
+        vals = s.finite
+        ax.hist(vals, bins=bins, color=PALETTE[i % len(PALETTE)], alpha=0.8)
+        ax.axvline(s.mean, color=COLORS["theory"], lw=1.4, label="mean")
+        ax.axvline(0.0, color=COLORS["theory"], lw=1.2, ls="--", label="0")
+        ax.set_title(f"L/n = {s.depth_over_width:g}\n(L = {s.depth}, n = {s.width})", fontsize=9)
+        ax.text(0.03, 0.96, f"std {s.std:.2f}", transform=ax.transAxes, va="top", fontsize=8)
+        ax.set_xlabel(r"$\log\,\|\partial C/\partial r^{(0)}\|$", fontsize=9)
+        ax.tick_params(labelsize=8)
+        if i == 0:
+            ax.set_ylabel("networks")
+    return fig
+
+
+def plot_dead_units(fractions, ax=None, title=None):
+    """Fraction of dead units per layer, one line per setting.
+
+    Parameters
+    ----------
+    fractions : dict mapping a label to an array of shape (L,)
+        E.g. from :func:`reluprop.variance.dead_unit_fraction`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if ax is None:
+        fig, ax = new_figure()
+    else:
+        fig = ax.figure
+    for i, (label, f) in enumerate(fractions.items()):
+        f = _np.asarray(f, dtype=float)
+        ax.plot(_np.arange(1, len(f) + 1), f, "-o", ms=3, color=PALETTE[i % len(PALETTE)], label=label)
+    ax.set_ylim(-0.03, 1.03)
+    ax.set_xlabel("layer $k$")
+    ax.set_ylabel("fraction of dead units")
+    ax.legend(fontsize=8)
+    ax.grid(True, alpha=0.3)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_learning_curves(histories, baseline=None, ax=None, colors=None, title=None):
+    """Cost against SGD step on a log axis, one line per run.
+
+    Parameters
+    ----------
+    histories : dict mapping a label to reluprop.training.TrainingHistory
+    baseline : float, optional
+        Drawn as a dotted horizontal line: e.g. the cost of predicting the
+        targets' mean.
+    colors : dict mapping a label to a colour, optional
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        A run that diverged ends with a cross at its last finite cost, and
+        its legend entry says at which step it diverged.
+    """
+    if ax is None:
+        fig, ax = new_figure()
+    else:
+        fig = ax.figure
+    colors = colors or {}
+    for i, (label, h) in enumerate(histories.items()):
+        color = colors.get(label, PALETTE[i % len(PALETTE)])
+        ok = _np.isfinite(h.loss)
+        if h.diverged:
+            label = f"{label} (diverged at step {h.diverged_at})"
+        ax.plot(h.steps[ok], h.loss[ok], color=color, lw=1.8, label=label)
+        if h.diverged and _np.any(ok):
+            ax.plot(h.steps[ok][-1], h.loss[ok][-1], "x", color=color, ms=9, mew=2)
+    if baseline is not None:
+        ax.axhline(baseline, color=COLORS["theory"], ls=":", lw=1.2, label="predict the mean")
+    ax.set_yscale("log")
+    ax.set_xlabel("SGD step")
+    ax.set_ylabel("cost on the training set")
+    ax.legend(fontsize=8)
+    ax.grid(True, which="major", alpha=0.3)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_weight_grad_norms(norms, ax=None, title=None):
+    """``||dC/dW^(k)||`` against the layer k on a log axis, one line per network.
+
+    Parameters
+    ----------
+    norms : dict mapping a label to an array of shape (L,)
+        E.g. a row of ``TrainingHistory.grad_norms``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if ax is None:
+        fig, ax = new_figure()
+    else:
+        fig = ax.figure
+    for i, (label, v) in enumerate(norms.items()):
+        v = _np.asarray(v, dtype=float)
+        ax.plot(_np.arange(len(v)), v, "-o", ms=3, color=PALETTE[i % len(PALETTE)], label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel("layer $k$ (weights $W^{(k)}$)")
+    ax.set_ylabel(r"$\|\partial C/\partial W^{(k)}\|$")
+    ax.legend(fontsize=8)
+    ax.grid(True, which="major", alpha=0.3)
+    if title:
+        ax.set_title(title)
+    return fig
 
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,521 @@
+"""Variance recursions at initialization: theory beside measurement.
+
+For a bias-free network whose weights ``W^(k)`` are drawn independently with
+mean 0 and variance ``Var[W^(k)]``, the second moment of the pre-activations
+obeys the forward recursion (He et al. 2015; chapter *Initialization*)
+
+    q_{k+1} = n_k Var[W^(k)] E[f(z^(k))^2],      q_k = E[(z^(k))^2]
+
+and for ReLU, whose input ``z`` is symmetric about 0, ``E[ReLU(z)^2] = q_k / 2``
+exactly, so ``q_{k+1} = (1/2) n_k Var[W^(k)] q_k`` and He's choice
+``Var[W] = 2 / n_in`` (``eq-he``) keeps ``q`` constant. Leaky ReLU with slope
+``a`` has ``E[f(z)^2] = (1 + a^2) q / 2``. Going backwards, the second moment
+of the backpropagated signal ``dC/dr^(k)`` obeys
+
+    E[(dC/dr^(k))^2] = n_{k+1} Var[W^(k)] E[f'(z^(k+1))^2] E[(dC/dr^(k+1))^2]
+
+with ``E[Step(z)^2] = 1/2`` for ReLU. For ReLU, leaky ReLU and the identity
+the factors above are exact at any width (they need only the symmetry of
+``z``); for sigmoid and tanh they are computed for a Gaussian ``z`` by
+Gauss–Hermite quadrature, the wide-network (mean-field) approximation.
+
+"Variance" here means the second moment per unit, averaged over units,
+examples and network draws: with zero biases and symmetric weights every
+pre-activation has mean 0 over draws, so the two coincide.
+
+The measurements build networks with :func:`reluprop.layers.init_layers`,
+run :meth:`reluprop.network.Network.forward`, and go backwards with
+:func:`reluprop.layers.backward_step`, the same per-layer function the
+network's own backward pass uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validate import as_float_array, require_generator, require_int, require_real
+from .activations import get_activation
+from .layers import backward_step, init_layers, init_std
+from .network import Network, Trace
+
+__all__ = [
+    "variance_gain",
+    "activation_second_moment",
+    "derivative_second_moment",
+    "predicted_forward_variance",
+    "measured_forward_variance",
+    "predicted_backward_variance",
+    "measured_backward_variance",
+    "backward_from",
+    "VarianceExperiment",
+    "forward_variance_experiment",
+    "GradSpread",
+    "log_grad_spread",
+    "dead_unit_fraction",
+]
+
+_EXACT = ("relu", "leaky_relu", "identity")
+_SUPPORTED = ("relu", "leaky_relu", "identity", "sigmoid", "tanh")
+_GH_NODES, _GH_WEIGHTS = np.polynomial.hermite_e.hermegauss(121)
+_GH_WEIGHTS = _GH_WEIGHTS / np.sqrt(2.0 * np.pi)  # weights of E over N(0, 1)
+
+
+def _activation(activation, slope):
+    act = get_activation(activation, slope=slope)
+    if act.name not in _SUPPORTED:
+        raise ValueError(
+            f"activation must be one of {', '.join(repr(a) for a in _SUPPORTED)}; got {act.name!r}"
+        )
+    return act
+
+
+def _slope(act) -> float:
+    return float(act.params.get("slope", 0.0)) if act.name == "leaky_relu" else 0.0
+
+
+def variance_gain(activation="relu", slope: float = 0.01) -> float:
+    """The factor ``E[f(z)^2] / E[z^2]`` for ``z`` symmetric about 0.
+
+    ReLU: 1/2; leaky ReLU with slope ``a``: (1 + a^2) / 2; identity: 1. One
+    layer then multiplies the second moment by ``n_in * Var[W] * gain``, so
+    the variance-preserving weight variance is ``1 / (gain * n_in)``.
+
+    Parameters
+    ----------
+    activation : str or Activation
+        ``"relu"``, ``"leaky_relu"`` or ``"identity"`` (the positively
+        homogeneous activations, for which the gain does not depend on the
+        scale of ``z``).
+    slope : float
+        Slope of leaky ReLU for ``z <= 0``.
+
+    Raises
+    ------
+    ValueError
+        For sigmoid and tanh, whose gain depends on the variance of ``z``:
+        use :func:`activation_second_moment` for them.
+    """
+    act = _activation(activation, slope)
+    if act.name not in _EXACT:
+        raise ValueError(
+            f"variance_gain is defined for relu, leaky_relu and identity; {act.name!r} is not "
+            "positively homogeneous, so its gain depends on Var[z]: use activation_second_moment"
+        )
+    if act.name == "identity":
+        return 1.0
+    a = _slope(act)
+    return 0.5 * (1.0 + a * a)
+
+
+def activation_second_moment(activation, q, slope: float = 0.01) -> float:
+    """``E[f(z)^2]`` for ``z`` with second moment ``q`` (Gaussian for sigmoid/tanh).
+
+    Exact for relu, leaky_relu and identity whenever ``z`` is symmetric
+    about 0 (``gain * q``); for sigmoid and tanh, ``z ~ N(0, q)`` is assumed
+    and the expectation is computed by Gauss–Hermite quadrature.
+    """
+    act = _activation(activation, slope)
+    q = float(q)
+    if act.name in _EXACT:
+        return variance_gain(act) * q
+    z = np.sqrt(max(q, 0.0)) * _GH_NODES
+    return float(np.sum(_GH_WEIGHTS * act.f(z) ** 2))
+
+
+def derivative_second_moment(activation, q, slope: float = 0.01) -> float:
+    """``E[f'(z)^2]`` for ``z`` with second moment ``q``.
+
+    ReLU: 1/2 (exact for symmetric ``z``); leaky ReLU: (1 + a^2)/2; identity:
+    1; sigmoid and tanh: Gauss–Hermite quadrature for ``z ~ N(0, q)``.
+    """
+    act = _activation(activation, slope)
+    if act.name in _EXACT:
+        return variance_gain(act)
+    z = np.sqrt(max(float(q), 0.0)) * _GH_NODES
+    return float(np.sum(_GH_WEIGHTS * act.df(z) ** 2))
+
+
+def _check_sizes(sizes):
+    try:
+        sizes = list(sizes)
+    except TypeError:
+        raise TypeError(f"sizes must be a sequence of integers, got {type(sizes).__name__}") from None
+    if len(sizes) < 2:
+        raise ValueError(f"sizes must list at least 2 widths [n_0, n_1, ...]; got {sizes}")
+    return [require_int(n, f"sizes[{k}]", minimum=1) for k, n in enumerate(sizes)]
+
+
+def _weight_variances(sizes, scheme, scale):
+    scale = require_real(scale, "scale", minimum=0.0)
+    return [init_std(scheme, n_in, n_out, scale) ** 2 for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+
+
+def predicted_forward_variance(sizes, scheme: str = "he", scale: float = 1.0, activation="relu",
+                               *, slope: float = 0.01, input_second_moment: float = 1.0) -> np.ndarray:
+    """Predicted ``E[(z^(k))^2]`` for k = 1..L from the forward recursion.
+
+    ``q_1 = n_0 Var[W^(0)] E[x^2]`` (the input is not an activation's
+    output, so no 1/2 there), then ``q_{k+1} = n_k Var[W^(k)] E[f(z^(k))^2]``;
+    for ReLU ``q_{k+1} = (1/2) n_k Var[W^(k)] q_k``, so
+    ``q_L = q_1 * prod_{k=1}^{L-1} (1/2) n_k Var[W^(k)]``.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Widths ``[n_0, ..., n_L]``.
+    scheme, scale
+        As in :func:`reluprop.layers.init_layers`: ``Var[W^(k)]`` is
+        ``init_std(scheme, n_k, n_{k+1}, scale) ** 2``.
+    activation : str
+        ``"relu"``, ``"leaky_relu"``, ``"identity"`` (exact), ``"sigmoid"``,
+        ``"tanh"`` (Gaussian approximation).
+    slope : float
+        Leaky ReLU's slope.
+    input_second_moment : float
+        ``E[x^2]`` per input unit (1 for standard normal inputs).
+
+    Returns
+    -------
+    array, shape (L,)
+        Entry ``k - 1`` is the prediction for layer ``k``.
+    """
+    sizes = _check_sizes(sizes)
+    act = _activation(activation, slope)
+    var_w = _weight_variances(sizes, scheme, scale)
+    m = require_real(input_second_moment, "input_second_moment", minimum=0.0)
+    q = np.empty(len(var_w))
+    q[0] = sizes[0] * var_w[0] * m
+    for k in range(1, len(var_w)):
+        q[k] = sizes[k] * var_w[k] * activation_second_moment(act, q[k - 1])
+    return q
+
+
+def predicted_backward_variance(sizes, scheme: str = "he", scale: float = 1.0, activation="relu",
+                                *, slope: float = 0.01, input_second_moment: float = 1.0) -> np.ndarray:
+    """Predicted ``E[(dC/dr^(k))^2]`` for k = 0..L, relative to the output's.
+
+    Starts from ``E[(dC/dr^(L))^2] = 1`` and applies
+    ``E[(dC/dr^(k))^2] = n_{k+1} Var[W^(k)] E[f'(z^(k+1))^2] E[(dC/dr^(k+1))^2]``;
+    for ReLU ``E[Step^2] = 1/2``. (This treats the weights seen going back as
+    independent of the step pattern; for ReLU the measurement agrees.)
+
+    Returns
+    -------
+    array, shape (L + 1,)
+        Entry ``k`` is the prediction for ``dC/dr^(k)``; entry ``L`` is 1.
+    """
+    sizes = _check_sizes(sizes)
+    act = _activation(activation, slope)
+    var_w = _weight_variances(sizes, scheme, scale)
+    q = predicted_forward_variance(sizes, scheme, scale, act, slope=slope,
+                                   input_second_moment=input_second_moment)
+    L = len(var_w)
+    g = np.empty(L + 1)
+    g[L] = 1.0
+    for k in range(L - 1, -1, -1):
+        g[k] = sizes[k + 1] * var_w[k] * derivative_second_moment(act, q[k]) * g[k + 1]
+    return g
+
+
+def _networks(sizes, scheme, scale, act, rng, draws):
+    for _ in range(draws):
+        yield Network(init_layers(sizes, scheme, scale, rng=rng), act, act)
+
+
+def measured_forward_variance(sizes, scheme: str = "he", scale: float = 1.0, activation="relu",
+                              *, batch: int = 256, rng, draws: int = 1,
+                              slope: float = 0.01) -> np.ndarray:
+    """Measured ``E[(z^(k))^2]`` for k = 1..L on standard normal inputs.
+
+    Draws ``draws`` networks with :func:`reluprop.layers.init_layers`
+    (every layer, the last included, uses ``activation``; zero biases), runs
+    :meth:`reluprop.network.Network.forward` on a fresh batch of standard
+    normal inputs for each, and averages ``z[k] ** 2`` over examples, units
+    and draws.
+
+    Parameters
+    ----------
+    sizes, scheme, scale, activation, slope
+        As in :func:`predicted_forward_variance`.
+    batch : int
+        Examples per draw, >= 1.
+    rng : numpy.random.Generator
+    draws : int
+        Independent networks, >= 1.
+
+    Returns
+    -------
+    array, shape (L,)
+        Entry ``k - 1`` is the measurement for layer ``k``.
+    """
+    sizes = _check_sizes(sizes)
+    act = _activation(activation, slope)
+    batch = require_int(batch, "batch", minimum=1)
+    draws = require_int(draws, "draws", minimum=1)
+    require_generator(rng)
+    total = np.zeros(len(sizes) - 1)
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        for net in _networks(sizes, scheme, scale, act, rng, draws):
+            trace = net.forward(rng.standard_normal((batch, sizes[0])))
+            total += np.array([np.mean(z * z) for z in trace.z[1:]])
+    return total / draws
+
+
+def backward_from(net: Network, trace: Trace, dr_out) -> list:
+    """Backpropagate a given ``dC/dr^(L)`` through ``net``, layer by layer.
+
+    The same per-layer step as :meth:`reluprop.network.Network.backward`
+    (:func:`reluprop.layers.backward_step`), started from an arbitrary
+    upstream gradient instead of the cost's: useful to follow a signal of
+    known size through the layers.
+
+    Parameters
+    ----------
+    net : Network
+    trace : Trace
+        ``net.forward(x)``.
+    dr_out : array, shape (batch, n_L)
+        The gradient at the output.
+
+    Returns
+    -------
+    list of arrays, length L + 1
+        ``dr[k]`` = dC/dr^(k), shape (batch, n_k).
+    """
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a Network, got {type(net).__name__}")
+    if not isinstance(trace, Trace) or len(trace.r) != net.depth + 1:
+        raise ValueError("trace must be net.forward(x) for this network")
+    dr_out = as_float_array(dr_out, "dr_out", ndim=2)
+    if dr_out.shape != trace.r[-1].shape:
+        raise ValueError(f"dr_out must have shape {trace.r[-1].shape} (batch, n_L); got {dr_out.shape}")
+    L = net.depth
+    dr = [None] * (L + 1)
+    dr[L] = dr_out
+    for k in range(L - 1, -1, -1):
+        _, dr[k], _, _ = backward_step(dr[k + 1], trace.z[k + 1], trace.r[k], net.W[k],
+                                       net.activation_of(k + 1))
+    return dr
+
+
+def measured_backward_variance(sizes, scheme: str = "he", scale: float = 1.0, activation="relu",
+                               *, batch: int = 256, rng, draws: int = 1,
+                               slope: float = 0.01) -> np.ndarray:
+    """Measured ``E[(dC/dr^(k))^2]`` for k = 0..L, relative to the output's.
+
+    For each of ``draws`` networks: a forward pass on standard normal inputs,
+    then :func:`backward_from` starting from ``dC/dr^(L)`` with independent
+    standard normal entries (second moment 1). Averages ``dr[k] ** 2`` over
+    examples, units and draws.
+
+    Returns
+    -------
+    array, shape (L + 1,)
+        Entry ``k`` is the measurement for ``dC/dr^(k)``.
+    """
+    sizes = _check_sizes(sizes)
+    act = _activation(activation, slope)
+    batch = require_int(batch, "batch", minimum=1)
+    draws = require_int(draws, "draws", minimum=1)
+    require_generator(rng)
+    total = np.zeros(len(sizes))
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        for net in _networks(sizes, scheme, scale, act, rng, draws):
+            trace = net.forward(rng.standard_normal((batch, sizes[0])))
+            dr = backward_from(net, trace, rng.standard_normal((batch, sizes[-1])))
+            total += np.array([np.mean(d * d) for d in dr])
+    return total / draws
+
+
+@dataclass(frozen=True)
+class VarianceExperiment:
+    """Forward second moments per layer, predicted and measured at several widths.
+
+    Attributes
+    ----------
+    label : str
+        A legend label, e.g. ``"ReLU, He"``.
+    depth : int
+        Number of layers L.
+    widths : tuple of int
+        The widths ``n`` measured (every layer, the input included, has width ``n``).
+    predicted : array, shape (len(widths), L)
+        :func:`predicted_forward_variance`, one row per width (the rows are
+        equal for the schemes that scale with the width).
+    measured : array, shape (len(widths), L)
+        :func:`measured_forward_variance`, one row per width.
+    """
+
+    label: str
+    depth: int
+    widths: tuple
+    predicted: np.ndarray
+    measured: np.ndarray
+
+    def max_log_error(self) -> float:
+        """Largest ``|log(measured / predicted)|`` over widths and layers."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return float(np.max(np.abs(np.log(self.measured / self.predicted))))
+
+
+def forward_variance_experiment(depth: int, widths, scheme: str = "he", scale: float = 1.0,
+                                activation="relu", *, rng, batch: int = 64, draws: int = 8,
+                                slope: float = 0.01, label: str | None = None) -> VarianceExperiment:
+    """Predict and measure ``E[(z^(k))^2]`` for equal-width networks ``[n] * (depth + 1)``.
+
+    Parameters
+    ----------
+    depth : int
+        Number of layers L >= 1.
+    widths : sequence of int
+        Widths to measure; for each, :func:`measured_forward_variance` with
+        ``batch`` examples and ``draws`` networks.
+    scheme, scale, activation, slope
+        As in :func:`predicted_forward_variance`.
+    rng : numpy.random.Generator
+    label : str, optional
+        Legend label; by default built from the activation, scheme and scale.
+
+    Returns
+    -------
+    VarianceExperiment
+    """
+    depth = require_int(depth, "depth", minimum=1)
+    widths = tuple(require_int(n, "widths[i]", minimum=1) for n in widths)
+    if not widths:
+        raise ValueError("widths must list at least one width")
+    act = _activation(activation, slope)
+    predicted = np.array([predicted_forward_variance([n] * (depth + 1), scheme, scale, act)
+                          for n in widths])
+    measured = np.array([
+        measured_forward_variance([n] * (depth + 1), scheme, scale, act, batch=batch, rng=rng,
+                                  draws=draws)
+        for n in widths
+    ])
+    if label is None:
+        name = {"relu": "ReLU", "leaky_relu": f"leaky ReLU (a={_slope(act):g})",
+                "identity": "linear", "sigmoid": "sigmoid", "tanh": "tanh"}[act.name]
+        label = f"{name}, {scheme}" + ("" if scale == 1 else f" × {scale:g}")
+    return VarianceExperiment(label, depth, widths, predicted, measured)
+
+
+@dataclass(frozen=True)
+class GradSpread:
+    """How much the backpropagated signal's size varies from network to network.
+
+    Attributes
+    ----------
+    depth, width : int
+        L and n of the networks ``[n] * (L + 1)``.
+    log_norms : array, shape (draws,)
+        ``log ||dC/dr^(0)||`` for each draw, starting from a unit-norm
+        ``dC/dr^(L)`` (natural log); ``-inf`` where the signal died (some
+        layer had every unit inactive for that input).
+    """
+
+    depth: int
+    width: int
+    log_norms: np.ndarray
+
+    @property
+    def depth_over_width(self) -> float:
+        """L / n, the sum of 1/n_l over the layers for equal widths, up to one term."""
+        return self.depth / self.width
+
+    @property
+    def n_dead(self) -> int:
+        """Draws whose signal died completely (``log_norms == -inf``)."""
+        return int(np.sum(~np.isfinite(self.log_norms)))
+
+    @property
+    def finite(self) -> np.ndarray:
+        """The finite log-norms."""
+        return self.log_norms[np.isfinite(self.log_norms)]
+
+    @property
+    def std(self) -> float:
+        """Standard deviation of the finite log-norms across draws (NaN if fewer than 2)."""
+        f = self.finite
+        return float(np.std(f)) if f.size >= 2 else float("nan")
+
+    @property
+    def mean(self) -> float:
+        """Mean of the finite log-norms, the log of the typical (geometric-mean) size (NaN if none)."""
+        f = self.finite
+        return float(np.mean(f)) if f.size >= 1 else float("nan")
+
+
+def log_grad_spread(depth: int, width: int, draws: int, rng, *, scheme: str = "he",
+                    scale: float = 1.0, activation="relu", slope: float = 0.01) -> GradSpread:
+    """Spread over random networks of ``log ||dC/dr^(0)||`` at initialization.
+
+    For each draw: a fresh network ``[width] * (depth + 1)`` from
+    :func:`reluprop.layers.init_layers` (zero biases), one standard normal
+    input (batch 1), and a backward pass (:func:`backward_from`) started
+    from a random unit vector ``dC/dr^(L)`` instead of a cost's gradient, so
+    that ``||dC/dr^(0)||`` is the factor by which the network scales the
+    signal on its way back. With He's initialization the mean of its square
+    is 1 at every depth; its logarithm's spread across draws grows with
+    ``sum_l 1/n_l = L/n`` (Hanin 2018).
+
+    Parameters
+    ----------
+    depth : int
+        L >= 1.
+    width : int
+        n >= 1.
+    draws : int
+        Number of independent networks, >= 2.
+    rng : numpy.random.Generator
+    scheme, scale, activation, slope
+        As in :func:`reluprop.layers.init_layers` and
+        :func:`reluprop.activations.get_activation`.
+
+    Returns
+    -------
+    GradSpread
+    """
+    depth = require_int(depth, "depth", minimum=1)
+    width = require_int(width, "width", minimum=1)
+    draws = require_int(draws, "draws", minimum=2)
+    require_generator(rng)
+    act = _activation(activation, slope)
+    sizes = [width] * (depth + 1)
+    out = np.empty(draws)
+    with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
+        for i, net in enumerate(_networks(sizes, scheme, scale, act, rng, draws)):
+            trace = net.forward(rng.standard_normal((1, width)))
+            u = rng.standard_normal((1, width))
+            u /= np.linalg.norm(u)
+            norm = np.linalg.norm(backward_from(net, trace, u)[0])
+            out[i] = np.log(norm) if norm > 0 else -np.inf
+    return GradSpread(depth, width, out)
+
+
+def dead_unit_fraction(net: Network, x) -> np.ndarray:
+    """Fraction of units in each layer that pass no gradient for any example of ``x``.
+
+    A unit of layer k is dead on the batch when ``f'(z^(k)) == 0`` for every
+    example: for ReLU, when ``z <= 0`` for all of them. Its incoming weights
+    then get no gradient from this batch (``eq-backward-dz``).
+
+    Parameters
+    ----------
+    net : Network
+    x : array, shape (batch, n_0)
+
+    Returns
+    -------
+    array, shape (L,)
+        Entry ``k - 1`` is the dead fraction of layer k (the output layer last).
+    """
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a Network, got {type(net).__name__}")
+    trace = net.forward(x)
+    out = np.empty(net.depth)
+    for k in range(1, net.depth + 1):
+        live = net.activation_of(k).df(trace.z[k]) != 0
+        out[k - 1] = 1.0 - np.mean(np.any(live, axis=0))
+    return out
