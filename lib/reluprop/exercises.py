@@ -208,12 +208,17 @@ def check_relu_derivative(fn) -> Diagnosis:
     got, err = _call(fn, "ReLU derivative", z.copy())
     if err is not None:
         return err
-    got = np.asarray(got, dtype=np.float64)
+    try:
+        got = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        return Diagnosis(False, f"✗ ReLU derivative: returned {got!r}, which is not an array of numbers.",
+                         ["hint: return an array the shape of z."], "error")
     expected = step(z)
     if got.shape == z.shape and got[3] in (0.0, 1.0):
         expected = expected.copy()
         expected[3] = got[3]
-    return compare("ReLU derivative", [got], [expected], [f"z = {_fmt(z)}"],
+    z_text = "[" + ", ".join(f"{v:g}" for v in z) + "]"
+    return compare("ReLU derivative", [got], [expected], [f"z = {z_text}"],
                    hints={"wrong": "Step(z) is 1 where z > 0 and 0 where z < 0; it does not depend on "
                                    "the size of z.",
                           "missing_step": "Negative z must give 0."})

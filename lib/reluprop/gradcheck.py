@@ -1,12 +1,12 @@
 """Gradient checking: finite differences against backpropagation.
 
-The central difference (``eq-central-diff``)
+The central difference (``eq-central-diff``)::
 
     df/dθ ≈ (f(θ + h) - f(θ - h)) / (2h)
 
 has error O(h²); the one-sided difference (f(θ + h) - f(θ)) / h has error
 O(h). Results are compared with a relative error that has a floor, so two
-gradients that are both almost zero do not look different (``eq-rel-error``):
+gradients that are both almost zero do not look different (``eq-rel-error``)::
 
     rel_error(a, b) = max_i |a_i - b_i| / max(|a_i| + |b_i|, floor)
 
@@ -119,7 +119,7 @@ def min_abs_preactivation(net, x) -> float:
 
 
 def kink_free_inputs(net, batch: int, *, rng, margin: float = 1e-3, max_tries: int = 10_000):
-    """Draw ``x`` of shape (batch, n_0) whose pre-activations all satisfy |z| > margin.
+    """Draw ``x`` of shape (batch, n_0) whose pre-activations all satisfy ``|z| > margin``.
 
     Rows are drawn from a standard normal one at a time and kept only if no
     kinked pre-activation of that row lies within ``margin`` of 0, so that a

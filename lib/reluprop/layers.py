@@ -2,14 +2,14 @@
 
 Rows are examples. Layer ``k`` maps ``r^(k)`` of shape ``(batch, n_k)`` to
 ``r^(k+1)`` of shape ``(batch, n_{k+1})`` with weights ``W^(k)`` of shape
-``(n_k, n_{k+1})`` and bias ``b^(k)`` of shape ``(n_{k+1},)``:
+``(n_k, n_{k+1})`` and bias ``b^(k)`` of shape ``(n_{k+1},)``::
 
     z^(k+1) = r^(k) @ W^(k) + b^(k)                     (eq-forward-z)
     r^(k+1) = f(z^(k+1))                                (eq-forward-r)
 
 Given the upstream gradient ``dr = dC/dr^(k+1)``, the backward step is the
 answer's three equations plus the bias, in matrix form (chapter *The general
-layer*):
+layer*)::
 
     dz      = dr * f'(z^(k+1))                          (eq-backward-dz)
     dr_prev = dz @ W^(k).T                              (eq-backward-dr)
@@ -167,7 +167,8 @@ def forward_step(r_prev, W, b, activation):
         The layer's input r^(k).
     W : array, shape (n_k, n_{k+1})
     b : array, shape (n_{k+1},)
-    activation : Activation
+    activation : Activation or str
+        An :class:`~reluprop.activations.Activation` or its name.
 
     Returns
     -------
@@ -176,6 +177,7 @@ def forward_step(r_prev, W, b, activation):
     r : array, shape (batch, n_{k+1})
         Outputs r^(k+1) = f(z^(k+1)).
     """
+    activation = get_activation(activation)
     z = r_prev @ W + b
     return z, activation.f(z)
 
@@ -192,7 +194,7 @@ def backward_step(dr, z, r_prev, W, activation):
     r_prev : array, shape (batch, n_k)
         This layer's input r^(k).
     W : array, shape (n_k, n_{k+1})
-    activation : Activation
+    activation : Activation or str
         Its derivative is used in ``eq-backward-dz`` and nowhere else.
 
     Returns
@@ -206,6 +208,7 @@ def backward_step(dr, z, r_prev, W, activation):
     db : array, shape (n_{k+1},)
         dC/db^(k) = dz summed over the batch           (``eq-backward-db``)
     """
+    activation = get_activation(activation)
     dz = dr * activation.df(z)
     dr_prev = dz @ W.T
     dW = r_prev.T @ dz

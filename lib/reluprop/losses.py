@@ -1,10 +1,10 @@
 """The squared-error cost and its gradient with respect to the prediction.
 
-For a batch of ``B`` examples (rows) the cost is
+For a batch of ``B`` examples (rows) the cost is::
 
     C = 1/2 * (1/B) * sum_b sum_j (yhat[b, j] - y[b, j])**2        (eq-cost)
 
-so for a single example it is the answer's C = (y - yhat)**2 / 2, and
+so for a single example it is the answer's C = (y - yhat)**2 / 2, and::
 
     dC/dyhat = (yhat - y) / B                                      (eq-output-grad)
 

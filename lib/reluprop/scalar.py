@@ -1,13 +1,13 @@
 """Scalar chains: one neuron per layer, no biases, as in the original question.
 
 A chain of ``L`` layers with weights ``w = [w^(0), ..., w^(L-1)]`` (input to
-output, the answer's numbering) computes
+output, the answer's numbering) computes::
 
     z^(k+1) = w^(k) r^(k),   r^(k+1) = f(z^(k+1)),   r^(0) = x,   ŷ = r^(L)
 
 with cost C = (ŷ - y)^2 / 2. The gradient of C with respect to ``w^(k)`` is
 one product with a factor ``f'(z^(m))`` for every layer from ``k + 1`` to the
-output and a weight ``w^(m)`` for every layer between (``eq-chain``):
+output and a weight ``w^(m)`` for every layer between (``eq-chain``)::
 
     dC/dw^(k) = (ŷ - y) · f'(z^(L)) · Π_{m=k+1}^{L-1} [w^(m) f'(z^(m))] · r^(k)
 
