@@ -165,6 +165,24 @@ def test_relu_network_central_difference_has_no_truncation_error_before_the_kink
     assert np.all(fd.error_vs_step(net, x, y, hs, "forward") > 1e-6)
 
 
+def test_error_vs_step_norm_measure_has_clean_slopes_and_is_below_the_max_measure():
+    net, x, y = _smooth_net(1986)
+    hs = 10.0 ** np.arange(-7.0, -0.99, 0.5)
+    for method, lo, expected in [("central", 1e-4, 2.0), ("forward", 1e-6, 1.0)]:
+        norm = fd.error_vs_step(net, x, y, hs, method, measure="norm")
+        worst = fd.error_vs_step(net, x, y, hs, method, measure="max")
+        assert abs(fd.fit_slope(hs, norm, lo, 1e-2) - expected) < 0.3
+        # the max measure is set by the smallest entries: never much below the norm measure
+        assert np.all(worst >= 0.1 * norm)
+
+
+def test_error_vs_step_norm_of_zero_gradient_is_an_error():
+    W = [np.array([[-1.0]]), np.array([[1.0]])]
+    net = rp.Network([rp.Layer(w) for w in W])  # first unit dead for x > 0: dW = 0
+    with pytest.raises(ValueError, match="exactly 0"):
+        fd.error_vs_step(net, [[1.0]], [[1.0]], [1e-3], measure="norm")
+
+
 def test_error_vs_step_bias_parameter():
     net, x, y = _smooth_net()
     err = fd.error_vs_step(net, x, y, [1e-2, 1e-3], "central", param=("b", 0))
@@ -174,7 +192,7 @@ def test_error_vs_step_bias_parameter():
 @pytest.mark.parametrize("kwargs,exc", [
     (dict(hs=[0.0]), ValueError), (dict(hs=[]), ValueError), (dict(hs=[1e-3], method="backward"), ValueError),
     (dict(hs=[1e-3], dtype=np.float16), ValueError), (dict(hs=[1e-3], param=("W", 5)), ValueError),
-    (dict(hs=[1e-3], param=("V", 0)), ValueError),
+    (dict(hs=[1e-3], param=("V", 0)), ValueError), (dict(hs=[1e-3], measure="mean"), ValueError),
 ])
 def test_error_vs_step_rejects_bad_input(kwargs, exc):
     net, x, y = _smooth_net()

@@ -392,20 +392,20 @@ def check_central_difference(fn) -> Diagnosis:
         return all(np.isclose(g, r, rtol=1e-9, atol=1e-12) for g, r in zip(got, ref))
 
     if matches(forward) or matches(backward_d):
-        side = "forward (f(x + h) - f(x)) / h" if matches(forward) else "backward (f(x) - f(x - h)) / h"
+        side = "(f(x + h) - f(x)) / h" if matches(forward) else "(f(x) - f(x - h)) / h"
         # Show the order of the error on the first function and point: h = 1e-2 and h = 1e-3.
         e_big, e_small = abs(got[0] - exact[0]), abs(got[1] - exact[1])
         c_big, c_small = abs(expected[0] - exact[0]), abs(expected[1] - exact[1])
         return Diagnosis(
             False,
-            "✗ central difference: yours is the one-sided difference " + side + ".",
+            "✗ central difference: yours is one-sided, " + side + ".",
             [
-                f"for {desc[0].rsplit(',', 1)[0]}: your error is {e_big:.1e} at h = 1e-2 and "
-                f"{e_small:.1e} at h = 1e-3 (10 times smaller: error O(h));",
-                f"the central difference's error is {c_big:.1e} and {c_small:.1e} "
-                "(100 times smaller: error O(h²))",
-                "hint: one-sided: error O(h). Step to both sides, f(x + h) and f(x - h), and divide "
-                "by the distance between them, 2h: the h² terms of the two Taylor series cancel.",
+                f"errors against the exact f'(x), for {desc[0].rsplit(',', 1)[0]}:",
+                f"  yours:   {e_big:.1e} at h = 1e-2, {e_small:.1e} at h = 1e-3 (10 times smaller)",
+                f"  central: {c_big:.1e} at h = 1e-2, {c_small:.1e} at h = 1e-3 (100 times smaller)",
+                "hint: one-sided: error O(h). Step to both sides, to f(x + h) and",
+                "  f(x - h), and divide by the distance between them, 2h: the h² terms",
+                "  of the two Taylor series cancel, and the error is O(h²).",
             ],
             "one_sided",
         )

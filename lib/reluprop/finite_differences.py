@@ -95,12 +95,20 @@ def cost_in_dtype(net, x, y, dtype=np.float64, W=None, b=None) -> float:
 
 
 def error_vs_step(net, x, y, hs, method: str = "central", dtype=np.float64, param=("W", 0),
-                  floor: float = 1e-8):
+                  measure: str = "max", floor: float = 1e-8):
     """Relative error of a finite-difference gradient for each step in ``hs``.
 
     The finite difference of :func:`cost_in_dtype` with respect to one
     parameter array (all its entries) is compared with backpropagation in
-    float64, ``net.gradients(x, y)``, by :func:`reluprop.gradcheck.rel_error`.
+    float64, ``net.gradients(x, y)``.
+
+    Two measures of the error are available. ``"max"`` is the largest
+    entrywise relative error with a floor, :func:`reluprop.gradcheck.rel_error`
+    (``eq-rel-error``), the measure of a pass/fail check; it is set by the
+    entries with the smallest gradients. ``"norm"`` is
+    ``||numerical - backprop|| / ||backprop||`` (Euclidean norms over all
+    entries), which weighs the entries by their size and shows the
+    truncation and round-off regimes most clearly.
 
     Parameters
     ----------
@@ -115,8 +123,10 @@ def error_vs_step(net, x, y, hs, method: str = "central", dtype=np.float64, para
         Arithmetic of the cost evaluations: ``numpy.float64`` or ``numpy.float32``.
     param : tuple
         ``("W", k)`` or ``("b", k)``: which parameter array to differentiate.
+    measure : str
+        ``"max"`` or ``"norm"`` (see above).
     floor : float
-        Floor of the relative error (``eq-rel-error``).
+        Floor of the relative error (``eq-rel-error``), for ``measure="max"``.
 
     Returns
     -------
@@ -130,8 +140,13 @@ def error_vs_step(net, x, y, hs, method: str = "central", dtype=np.float64, para
     hs = as_float_array(hs, "hs", ndim=1)
     if hs.size == 0 or np.any(hs <= 0) or not np.all(np.isfinite(hs)):
         raise ValueError("hs must be a non-empty sequence of finite steps > 0")
+    if measure not in ("max", "norm"):
+        raise ValueError(f"measure must be 'max' or 'norm'; got {measure!r}")
     grads = net.gradients(x, y)
     exact = grads.dW[k] if kind == "W" else grads.db[k]
+    size = float(np.linalg.norm(exact))
+    if measure == "norm" and size == 0.0:
+        raise ValueError(f"the gradient of {kind}[{k}] is exactly 0: its relative error is undefined")
     W, b = list(net.W), list(net.b)
 
     def cost(theta):
@@ -139,11 +154,13 @@ def error_vs_step(net, x, y, hs, method: str = "central", dtype=np.float64, para
             return cost_in_dtype(net, x, y, dt, W[:k] + [theta] + W[k + 1:], b)
         return cost_in_dtype(net, x, y, dt, W, b[:k] + [theta] + b[k + 1:])
 
+    def error(num):
+        if measure == "max":
+            return rel_error(exact, num, floor)
+        return float(np.linalg.norm(num - exact)) / size
+
     theta = (W[k] if kind == "W" else b[k]).astype(dt).astype(np.float64)
-    return np.array([
-        rel_error(exact, numerical_gradient(cost, theta, float(h), method=method), floor)
-        for h in hs
-    ])
+    return np.array([error(numerical_gradient(cost, theta, float(h), method=method)) for h in hs])
 
 
 def fit_slope(hs, errors, h_min: float, h_max: float) -> float:
@@ -201,10 +218,11 @@ def best_possible_error(method: str = "central", dtype=np.float64) -> float:
 
 #: The planted bugs :func:`broken_backward` knows, with what each gets wrong.
 BUGS = {
-    "no_step": "forgets the activation's derivative: uses f'(z) = 1 in eq-backward-dz",
-    "no_batch_mean": "forgets the 1/B of the output gradient eq-output-grad",
-    "no_transpose": "uses dz @ W instead of dz @ W.T in eq-backward-dr (needs square W[k], k >= 1)",
-    "sign": "uses y - ŷ instead of ŷ - y at the output",
+    "no_step": "forgets the activation's derivative: dz = dr instead of dr * f'(z) (eq-backward-dz)",
+    "no_batch_mean": "forgets the 1/B of the output gradient (ŷ - y) / B (eq-output-grad)",
+    "no_transpose": "sends the gradient back with dz @ W instead of dz @ W.T (eq-backward-dr; "
+                    "needs square W[k] for k >= 1)",
+    "sign": "starts from y - ŷ instead of ŷ - y at the output",
 }
 
 
