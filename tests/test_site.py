@@ -323,6 +323,7 @@ def test_mathjax_is_served_locally(site):
 def test_page(page, site, base_url, browser):
     driver = browser
     problems: list[str] = []
+    assert (site / f"{page}.html").is_file(), f"{page} is not in the build: run `make book`"
     driver.get_log("browser")  # drop entries of earlier pages
     driver.get(base_url + f"{page}.html")
     assert _wait_for(driver, "return document.readyState === 'complete'"), "page did not load"
