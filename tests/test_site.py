@@ -17,7 +17,8 @@ fails here. For every page in ``_toc.yml`` the test checks that
   Colab setup cell;
 - the site's own scripts log no error to the console;
 - no output area shows a bare object repr (``<Figure size``, ``Figure(``,
-  ``interactive(``, ``<function ``, ``<matplotlib.``).
+  ``interactive(``, ``<function ``, ``<matplotlib.``), nor only a widget
+  that cannot render without a kernel.
 
 A full-page screenshot of each page is saved to ``_build/screenshots/`` (and
 of the first page in the theme's dark mode too), to be looked at.
@@ -280,6 +281,15 @@ return [...group.querySelectorAll("a, button")].map(e => ({
 }));
 """
 
+# Output areas whose only content is a widget view: with no kernel (and no
+# network for the widget manager) a reader sees an empty box.
+EMPTY_WIDGET_OUTPUTS = """
+return [...document.querySelectorAll(".cell_output")].filter(o =>
+  o.querySelector('script[type="application/vnd.jupyter.widget-view+json"]') &&
+  !o.innerText.trim() && !o.querySelector("img, svg, canvas, mjx-container, iframe")
+).length;
+"""
+
 OUTPUT_TEXT = """
 return [...document.querySelectorAll(".cell_output, .output")].map(e => e.innerText).join("\\n");
 """
@@ -415,6 +425,13 @@ def test_page(page, site, base_url, browser):
         if text in outputs:
             at = outputs.index(text)
             problems.append(f"output shows {text!r}: ...{outputs[max(0, at - 30):at + 60]!r}")
+
+    empty = driver.execute_script(EMPTY_WIDGET_OUTPUTS)
+    if empty:
+        problems.append(
+            f"{empty} widget output(s) show an empty box without a kernel: tag the "
+            "cell remove-output and show the explorer's still figure beside it"
+        )
 
     # The site's own scripts.
     problems += [f"console error: {e}" for e in _site_errors(driver, base_url)]
