@@ -307,3 +307,38 @@ def test_bad_input_elsewhere():
         widgets.gradient_explorer(depth=0)
     with pytest.raises(TypeError, match="max_bytes"):
         ex.WeightCache(max_bytes=1.5)
+
+
+# ---------------------------------------------------------------------------
+# The chapter's self-checking exercise
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fn, kind",
+    [
+        (lambda s, L, a: (s * math.sqrt(1 + a * a)) ** L, "ok"),
+        (lambda s, L, a: (s * math.sqrt(2.0)) ** L, "all_active"),
+        (lambda s, L, a: (s * s * (1 + a * a)) ** L, "squared"),
+        (lambda s, L, a: (s * math.sqrt(1 + a * a)) ** (L - 1), "off_by_one"),
+        (lambda s, L, a: (s * math.sqrt(1 + a * a)) ** (L + 1), "off_by_one"),
+        (lambda s, L, a: math.sqrt(1 + a * a) ** L, "ignores_scale"),
+        (lambda s, L, a: 0.25 ** L, "wrong"),
+        (lambda s, L, a: [1.0, 2.0], "shape"),
+        (lambda s, L, a: 1 / 0, "error"),
+    ],
+)
+def test_check_signal_gain(fn, kind):
+    d = rp.exercises.check_signal_gain(fn)
+    assert d.kind == kind
+    assert d.passed == (kind == "ok")
+    if kind != "ok":
+        assert "hint" in str(d)
+
+
+def test_signal_gain_answer_matches_measurement():
+    """The checker's answer is what wide networks do: leaky ReLU, slope 0.5, s = 0.8, depth 30."""
+    s, L, a = 0.8, 30, 0.5
+    res = ex.gradient_profile(L, 512, "leaky_relu", s, 8, seed=9, slope=a)
+    measured = res.dr_norm[0] / res.dr_norm[L]
+    assert abs(math.log(measured) - L * math.log(s * math.sqrt(1 + a * a))) < 0.5

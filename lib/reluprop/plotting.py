@@ -27,6 +27,7 @@ __all__ = [
     "PROFILE_STYLE",
     "plot_gradient_profile",
     "plot_profiles_grid",
+    "plot_scale_sweep",
 ]
 
 #: Okabe & Ito's palette, distinguishable with the common colour-vision deficiencies.
@@ -408,4 +409,59 @@ def plot_profiles_grid(results, *, quantities=("dr", "dW"), theory=True, width=7
                     handles.append(h)
                     labels.append(lab)
     fig.legend(handles, labels, loc="outside upper center", ncol=min(len(labels), 3), fontsize=8)
+    return fig
+
+
+_MARKERS_SWEEP = ("o", "s", "^", "D", "v", "P", "X", "*")
+
+
+def plot_scale_sweep(results, *, width=7.0, height=3.4):
+    """Profiles of the same network at several init scales: the signal moves, the profile does not.
+
+    Left: ||dC/dr^(k)|| against k, one colour per scale, theory dashed.
+    Right: the weight-gradient profile ||dC/dW^(k)|| / ||dC/dW^(L-1)||:
+    the first result's profile as a grey line, and each result's own values
+    as markers on every m-th layer (m = number of results, offset by its
+    index), so that profiles lying exactly on top of each other stay visible.
+
+    Parameters
+    ----------
+    results : sequence of GradientProfile
+        Same depth; typically the same seed at different scales.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    results = list(results)
+    if not results:
+        raise ValueError("results must hold at least one GradientProfile")
+    fig, (ax_r, ax_w) = new_figure(2, 1, width=width, height=height)
+    m = len(results)
+    for i, res in enumerate(results):
+        color = PALETTE[i % len(PALETTE)]
+        k = _np.arange(res.depth + 1)
+        ax_r.plot(k, res.log10("dr"), "-", color=color, lw=1.8, label=f"$s$ = {res.scale:g}")
+        ax_r.plot(k, res.log10_dr_norm_theory, "--", color=color, lw=1.1)
+        with _np.errstate(all="ignore"):
+            prof = _np.log10(res.dW_profile())
+        if i == 0:
+            ax_w.plot(k[:-1], prof, "-", color="0.55", lw=1.4, zorder=1)
+        ax_w.plot(k[i:-1:m], prof[i::m], _MARKERS_SWEEP[i % len(_MARKERS_SWEEP)], color=color, ms=5,
+                  label=f"$s$ = {res.scale:g}", zorder=2)
+    ax_r.plot([], [], "--", color="0.3", lw=1.1, label="theory")
+    for ax in (ax_r, ax_w):
+        ax.yaxis.set_major_locator(_MaxNLocator(nbins=6, integer=True, steps=[1, 2, 5, 10]))
+        ax.yaxis.set_major_formatter(_FuncFormatter(_power_of_ten))
+        ax.set_xlabel("layer $k$")
+        ax.grid(True, alpha=0.3)
+    lo, hi = ax_w.get_ylim()
+    if hi - lo < 2:
+        mid = 0.5 * (lo + hi)
+        ax_w.set_ylim(mid - 1, mid + 1)
+    ax_r.set_title(r"signal $\|\partial C/\partial r^{(k)}\|$", fontsize=10)
+    ax_w.set_title(r"profile $\|\partial C/\partial W^{(k)}\| \,/\, \|\partial C/\partial W^{(L-1)}\|$",
+                   fontsize=10)
+    ax_r.legend(fontsize=8, loc="lower right")
+    ax_w.legend(fontsize=8, loc="lower right")
     return fig

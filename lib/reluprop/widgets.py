@@ -115,7 +115,9 @@ def _make_explorer_class():
                 "activation": widgets.Dropdown(options=EXPLORER_ACTIVATIONS, value=activation,
                                                description="activation", style=style),
             }
-            self.figure = Figure(figsize=(6.4, 3.6), dpi=100, layout="constrained")
+            # fixed margins rather than a layout engine: drawing is the slow half of an update
+            self.figure = Figure(figsize=(6.4, 4.2), dpi=100)
+
             FigureCanvasAgg(self.figure)
             self.image = widgets.Image(format="png", layout=widgets.Layout(width="640px"))
             self.status = widgets.HTML()
@@ -142,16 +144,28 @@ def _make_explorer_class():
             self.result = gradient_profile(**self.settings(), seed=self.seed, cache=self.cache)
             self.figure.clear()
             ax = self.figure.add_subplot()
-            plot_gradient_profile(self.result, ax=ax)
+            plot_gradient_profile(self.result, ax=ax, legend=False)
+            handles, labels = ax.get_legend_handles_labels()
+            rows = -(-len(labels) // 3)
+            self.figure.subplots_adjust(left=0.12, right=0.97, top=0.93, bottom=0.14 + 0.06 * rows)
+            self.figure.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
             buf = io.BytesIO()
             self.figure.savefig(buf, format="png")
             self.image.value = buf.getvalue()
             self.last_update_seconds = time.perf_counter() - start
             text = self.result.status().replace("\n", "<br>")
             color = "#D55E00" if self.result.flagged else "#009E73"
+            ratio = self.result.depth / self.result.width
+            note = ""
+            if ratio >= 1:
+                note = (
+                    f"<br><span style='color:#555'>L/n = {ratio:.3g}: far from the wide-network limit the "
+                    "dashed theory describes; one network's log-norms fluctuate around it and drift below "
+                    "it (see the chapter on initialization).</span>"
+                )
             self.status.value = (
                 f"<span style='color:{color}'>{text}</span>"
-                f" <span style='color:#777'>({self.last_update_seconds:.2f} s)</span>"
+                f" <span style='color:#777'>({self.last_update_seconds:.2f} s)</span>{note}"
             )
 
     return GradientExplorer
