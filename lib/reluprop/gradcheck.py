@@ -200,7 +200,7 @@ class GradcheckReport:
         p.text(str(self))
 
 
-def check_network(net, x, y, h: float = 1e-6, tol: float = 1e-7, floor: float = 1e-8,
+def check_network(net, x, y, h: float = 1e-5, tol: float = 1e-7, floor: float = 1e-8,
                   backward=None) -> GradcheckReport:
     """Compare backprop's ``dW[k]``, ``db[k]`` with central differences.
 
