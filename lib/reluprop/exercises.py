@@ -424,6 +424,21 @@ def check_central_difference(fn) -> Diagnosis:
 _INIT_WIDTHS = (1, 3, 10, 64, 256, 1000)
 
 
+def _wrap_hints(check):
+    """Wrap the long hint lines of a checker's diagnosis to fit a notebook's width."""
+    import functools
+    import textwrap
+
+    @functools.wraps(check)
+    def wrapped(*args, **kwargs):
+        d = check(*args, **kwargs)
+        d.details = [textwrap.fill(x, width=76, subsequent_indent="      ")
+                     if x.startswith("hint:") else x for x in d.details]
+        return d
+
+    return wrapped
+
+
 def _gain(activation, slope):
     act = get_activation(activation, slope=slope)
     if act.name == "relu":
@@ -435,6 +450,7 @@ def _gain(activation, slope):
     raise ValueError(f"activation must be 'relu', 'leaky_relu' or 'identity'; got {act.name!r}")
 
 
+@_wrap_hints
 def check_init_std(fn, activation="relu", slope: float = 0.01) -> Diagnosis:
     """Check ``fn(n_in)``: the weight standard deviation that keeps the variance constant.
 
@@ -471,9 +487,10 @@ def check_init_std(fn, activation="relu", slope: float = 0.01) -> Diagnosis:
                          d.details[:3] + ["hint: rng.normal and init_std take a standard deviation: "
                                           "return the square root of the variance."], "variance")
     if act.name != "identity" and np.allclose(got_a, np.sqrt(1.0 / np.array(_INIT_WIDTHS)), rtol=1e-9):
-        return Diagnosis(False, f"✗ {name}: yours is LeCun's/Xavier's sqrt(1/n_in), right for a linear unit.",
-                         d.details[:3] + [f"hint: ReLU sets about half of its inputs to 0, so "
-                                          f"E[f(z)²] = {gain:g} · Var[z], not Var[z]: {rule}"], "xavier")
+        return Diagnosis(False, f"✗ {name}: yours is LeCun's/Xavier's sqrt(1/n_in).",
+                         d.details[:3] + [f"hint: that value suits a linear unit. ReLU sets about half "
+                                          f"of its inputs to 0, so E[f(z)²] = {gain:g} · Var[z], not "
+                                          f"Var[z]: {rule}"], "xavier")
     if act.name == "leaky_relu" and np.allclose(got_a, np.sqrt(2.0 / np.array(_INIT_WIDTHS)), rtol=1e-9):
         return Diagnosis(False, f"✗ {name}: yours is He's value for ReLU; it ignores the slope.",
                          d.details[:3] + [f"hint: leaky ReLU keeps a fraction a² of the negative half's "
@@ -486,6 +503,7 @@ def check_init_std(fn, activation="relu", slope: float = 0.01) -> Diagnosis:
                      details + ["hint: " + rule], d.kind)
 
 
+@_wrap_hints
 def check_variance_gain(fn) -> Diagnosis:
     """Check ``fn(n_in, var_w, slope)``: the factor by which one leaky-ReLU layer multiplies Var[z].
 
@@ -518,7 +536,7 @@ def check_variance_gain(fn) -> Diagnosis:
     if np.allclose(got, slope_lin, rtol=1e-9):
         return Diagnosis(False, "✗ variance gain: the slope enters squared.",
                          d.details[:3] + ["hint: on the negative half f(z) = a·z, so f(z)² = a²·z²: "
-                                          "the factor is (1 + a²)/2, not (1 + a)/2."], "slope_not_squared")
+                                          "the factor is (1+a²)/2, not (1+a)/2."], "slope_not_squared")
     return Diagnosis(False, "✗ variance gain: differs from (1 + a²)/2 · n_in · Var[W].", d.details, d.kind)
 
 
@@ -526,6 +544,7 @@ def check_variance_gain(fn) -> Diagnosis:
 # Chapter "Training deep networks": one step of gradient descent.
 # ---------------------------------------------------------------------------
 
+@_wrap_hints
 def check_sgd_step(fn) -> Diagnosis:
     """Check ``fn(W, b, dW, db, lr)`` returning new lists ``(W_new, b_new)`` after one SGD step.
 

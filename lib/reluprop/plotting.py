@@ -72,6 +72,7 @@ def new_figure(ncols: int = 1, nrows: int = 1, width: float = 6.4, height: float
 # ---------------------------------------------------------------------------
 
 import numpy as _np  # noqa: E402
+from matplotlib.ticker import MaxNLocator as _MaxNLocator  # noqa: E402
 
 _MARKERS = ("o", "s", "^", "D", "v", "P")
 
@@ -106,11 +107,12 @@ def plot_variance_recursion(experiments, ax=None, title=None):
             ax.plot(k, exp.measured[j], m, color=color, ms=4.5, mfc="none", mew=1.1)
     for n, m in widths_seen.items():
         ax.plot([], [], m, color="0.3", mfc="none", label=f"measured, n = {n}")
-    ax.plot([], [], "--", color="0.3", label="theory")
     ax.set_yscale("log")
+    ax.xaxis.set_major_locator(_MaxNLocator(integer=True))
     ax.set_xlabel("layer $k$")
     ax.set_ylabel(r"$\mathrm{E}[(z^{(k)})^2]$")
-    ax.legend(fontsize=8, ncol=2, loc="best")
+    ax.legend(fontsize=8, ncol=1, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
+              title="dashed: theory", title_fontsize=8)
     ax.grid(True, which="major", alpha=0.3)
     if title:
         ax.set_title(title)
@@ -166,6 +168,7 @@ def plot_dead_units(fractions, ax=None, title=None):
         f = _np.asarray(f, dtype=float)
         ax.plot(_np.arange(1, len(f) + 1), f, "-o", ms=3, color=PALETTE[i % len(PALETTE)], label=label)
     ax.set_ylim(-0.03, 1.03)
+    ax.xaxis.set_major_locator(_MaxNLocator(integer=True))
     ax.set_xlabel("layer $k$")
     ax.set_ylabel("fraction of dead units")
     ax.legend(fontsize=8)
@@ -238,6 +241,7 @@ def plot_weight_grad_norms(norms, ax=None, title=None):
         v = _np.asarray(v, dtype=float)
         ax.plot(_np.arange(len(v)), v, "-o", ms=3, color=PALETTE[i % len(PALETTE)], label=label)
     ax.set_yscale("log")
+    ax.xaxis.set_major_locator(_MaxNLocator(integer=True))
     ax.set_xlabel("layer $k$ (weights $W^{(k)}$)")
     ax.set_ylabel(r"$\|\partial C/\partial W^{(k)}\|$")
     ax.legend(fontsize=8)

@@ -361,7 +361,7 @@ class VarianceExperiment:
 
 
 def forward_variance_experiment(depth: int, widths, scheme: str = "he", scale: float = 1.0,
-                                activation="relu", *, rng, batch: int = 64, draws: int = 8,
+                                activation="relu", *, rng, batch: int = 64, draws=8,
                                 slope: float = 0.01, label: str | None = None) -> VarianceExperiment:
     """Predict and measure ``E[(z^(k))^2]`` for equal-width networks ``[n] * (depth + 1)``.
 
@@ -372,6 +372,9 @@ def forward_variance_experiment(depth: int, widths, scheme: str = "he", scale: f
     widths : sequence of int
         Widths to measure; for each, :func:`measured_forward_variance` with
         ``batch`` examples and ``draws`` networks.
+    draws : int or sequence of int
+        Networks per width: one number for all widths, or one per width
+        (narrow networks fluctuate more and are cheap, so they can get more).
     scheme, scale, activation, slope
         As in :func:`predicted_forward_variance`.
     rng : numpy.random.Generator
@@ -387,12 +390,18 @@ def forward_variance_experiment(depth: int, widths, scheme: str = "he", scale: f
     if not widths:
         raise ValueError("widths must list at least one width")
     act = _activation(activation, slope)
+    if isinstance(draws, (list, tuple, np.ndarray)):
+        draws = tuple(draws)
+        if len(draws) != len(widths):
+            raise ValueError(f"draws must be one int or one per width ({len(widths)}); got {len(draws)}")
+    else:
+        draws = (draws,) * len(widths)
     predicted = np.array([predicted_forward_variance([n] * (depth + 1), scheme, scale, act)
                           for n in widths])
     measured = np.array([
         measured_forward_variance([n] * (depth + 1), scheme, scale, act, batch=batch, rng=rng,
-                                  draws=draws)
-        for n in widths
+                                  draws=d)
+        for n, d in zip(widths, draws)
     ])
     if label is None:
         name = {"relu": "ReLU", "leaky_relu": f"leaky ReLU (a={_slope(act):g})",
