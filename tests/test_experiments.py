@@ -98,6 +98,15 @@ def test_theory_closed_forms():
     assert res.dr_norm[L] == 1.0  # the output gradient has norm 1
 
 
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu", "identity"])
+@pytest.mark.parametrize("s", [0.5, 1.0, 3.0])
+def test_vectorised_theory_equals_the_layer_by_layer_recursion(activation, s):
+    act = rp.get_activation(activation, slope=0.3)
+    args = (300, 64, 8, act, s, (math.log(64.0), 0.02), (math.log(1 / 8), -0.01))
+    for fast, slow in zip(ex._mean_field(*args), ex._mean_field(*args, loop=True)):
+        np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-10)
+
+
 @pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "leaky_relu"])
 def test_theory_matches_measurement_at_large_width(activation):
     """Mean-field theory within 0.3 decades of the measurement at width 512, depth 20."""
@@ -106,7 +115,8 @@ def test_theory_matches_measurement_at_large_width(activation):
         assert np.max(np.abs(res.log10(q) - res.theory_log10(q))) < 0.3, q
 
 
-def test_same_functions_as_network_and_same_numbers():
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_same_functions_as_network_and_same_numbers(activation):
     """gradient_profile calls forward_step/backward_step and agrees with Network.backward."""
     L, n, B, s, seed = 6, 5, 3, 1.1, 4
     calls = {"forward": 0, "backward": 0}
@@ -125,14 +135,14 @@ def test_same_functions_as_network_and_same_numbers():
     mp.setattr(ex, "forward_step", counting_forward)
     mp.setattr(ex, "backward_step", counting_backward)
     try:
-        res = ex.gradient_profile(L, n, "tanh", s, B, seed=seed)
+        res = ex.gradient_profile(L, n, activation, s, B, seed=seed)
     finally:
         mp.undo()
     assert calls == {"forward": L, "backward": L}
     # the same network through rp.Network, with y chosen so that dC/dyhat = G
     std = rp.init_std("he", n, n, s)
     net = rp.Network([rp.Layer(ex.base_weights(seed, n, k) * std) for k in range(L)],
-                     activation="tanh", output_activation="tanh")
+                     activation=activation, output_activation=activation)
     x = np.random.default_rng([seed, 0]).standard_normal((B, n))
     G = np.random.default_rng([seed, 2]).standard_normal((B, n))
     G /= np.linalg.norm(G)

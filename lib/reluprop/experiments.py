@@ -38,10 +38,11 @@ base draw Z^(k) (standard normal, n x n) comes from its own seed,
 ``numpy.random.default_rng([seed, 1, k])``, and is drawn again in the backward
 pass (or kept in a :class:`WeightCache` while it fits a byte budget). Only
 z^(k) is kept from the forward pass; r^(k) = f(z^(k)) is recomputed, bit for
-bit, when the backward pass needs it. Arithmetic is float64 throughout. The
-same ``seed`` gives the same base draws for every scale, depth and batch, so
-changing ``scale`` rescales the very same network, and a deeper network
-extends a shallower one.
+bit, when the backward pass needs it (for ReLU, r^(k) is kept instead and
+stands in for z^(k) too, since Step(ReLU(z)) = Step(z)). Arithmetic is
+float64 throughout. The same ``seed`` gives the same base draws for every
+scale, depth and batch, so changing ``scale`` rescales the very same
+network, and a deeper network extends a shallower one.
 
 Floating point. Very deep or badly scaled networks leave float64's range
 (about 1e-308 to 1e308). Nothing is hidden: the computation runs under
@@ -122,12 +123,17 @@ def base_weights(seed: int, width: int, k: int) -> np.ndarray:
 
 
 class WeightCache:
-    """Keeps base draws Z^(k) in memory, up to ``max_bytes``.
+    """Keeps base draws Z^(k), and the weights at the last scale used, in memory up to ``max_bytes``.
 
     An explorer that moves the scale slider reuses the same base draws every
     time; caching them saves drawing them again. Entries of another
     ``(seed, width)`` are dropped first when the budget is full; beyond the
     budget, draws are simply not kept (and are drawn again when needed).
+    Once every base draw is kept, the scaled weights ``std * Z^(k)`` of the
+    current scale are kept too (dropped when the scale changes), which saves
+    the multiplication when only depth, batch or activation change. A
+    scaled weight is computed exactly as without a cache, so results never
+    depend on what the cache holds.
 
     Parameters
     ----------
@@ -138,18 +144,42 @@ class WeightCache:
     def __init__(self, max_bytes: int = 128 * 2**20):
         self.max_bytes = require_int(max_bytes, "max_bytes", minimum=0)
         self._store: dict = {}
+        self._scaled: dict = {}
+        self._scaled_std = None
         self.nbytes = 0
 
     def __len__(self) -> int:
         return len(self._store)
 
     def __repr__(self) -> str:
-        return f"WeightCache({len(self)} draws, {self.nbytes / 2**20:.1f} of {self.max_bytes / 2**20:.0f} MiB)"
+        return (f"WeightCache({len(self)} draws, {len(self._scaled)} scaled, "
+                f"{self.nbytes / 2**20:.1f} of {self.max_bytes / 2**20:.0f} MiB)")
 
     def clear(self) -> None:
         """Forget every cached draw."""
         self._store.clear()
+        self._scaled.clear()
         self.nbytes = 0
+
+    def _drop_scaled(self) -> None:
+        self.nbytes -= sum(W.nbytes for W in self._scaled.values())
+        self._scaled.clear()
+
+    def weights(self, seed: int, width: int, k: int, std: float) -> np.ndarray:
+        """``std * Z^(k)`` (read-only): kept between calls while the budget allows."""
+        if std != self._scaled_std:
+            self._drop_scaled()
+            self._scaled_std = std
+        key = (seed, width, k)
+        W = self._scaled.get(key)
+        if W is not None:
+            return W
+        W = np.multiply(self.get(seed, width, k), std)
+        if key in self._store and self.nbytes + W.nbytes <= self.max_bytes:
+            W.flags.writeable = False
+            self._scaled[key] = W
+            self.nbytes += W.nbytes
+        return W
 
     def get(self, seed: int, width: int, k: int) -> np.ndarray:
         """Z^(k) for ``(seed, width)``: from the cache, or drawn (and kept if it fits)."""
@@ -160,6 +190,7 @@ class WeightCache:
         Z = base_weights(seed, width, k)
         if Z.nbytes <= self.max_bytes:
             if self.nbytes + Z.nbytes > self.max_bytes:
+                self._drop_scaled()  # base draws come first
                 for other in [key2 for key2 in self._store if key2[:2] != (seed, width)]:
                     self.nbytes -= self._store.pop(other).nbytes
             if self.nbytes + Z.nbytes <= self.max_bytes:
@@ -320,16 +351,48 @@ def _moments(act: Activation):
     return _Smooth(act.f, act.df)
 
 
-def _mean_field(L, n, B, act, scale, x_gram, out_gram):
+def _mean_field_piecewise(L, n, B, m, scale, x_gram, out_gram):
+    """:func:`_mean_field` for ReLU, leaky ReLU and the identity, vectorised.
+
+    Their E[f(z)^2] and E[f'(z)^2] are fixed multiples of q and 1, so every
+    logarithm is an arithmetic progression in k; only the pair correlation
+    needs a scalar loop.
+    """
+    log_2s2 = math.log(2.0 * scale * scale)
+    log_m2 = math.log(m.m2)
+    ks = np.arange(L + 1)
+    log_R0, cr0 = x_gram
+    log_R = log_R0 + ks * (log_2s2 + log_m2)
+    cr = np.empty(L + 1)
+    c = cr[0] = cr0
+    for k in range(1, L + 1):
+        c = cr[k] = m.cf(c)
+    # z^(k) has the pair correlation of r^(k-1); f'(z^(k)) pair ratio, k = 1..L
+    cz = np.clip(cr[:-1], -1.0, 1.0)
+    ratio = (m.a + (1.0 - m.a) ** 2 * (np.pi - np.arccos(cz)) / (2.0 * np.pi)) / m.m2
+    log_P_L, rp_L = out_gram
+    log_P = log_P_L + (L - ks) * (log_2s2 + log_m2)  # dr^(k), k = 0..L
+    log_Z = log_P[1:] + log_m2  # dz^(k), k = 1..L (index k - 1)
+    rz = rp_L * np.cumprod(ratio[::-1])[::-1]  # pair ratio of dz^(k), k = 1..L
+    pair = np.maximum(1.0 + (B - 1) * cr[:L] * rz, 1e-300)
+    log_dW2 = math.log(B) + log_R[:L] + log_Z + np.log(pair)
+    log_dr2 = math.log(B) + log_P
+    return log_dr2, log_dW2, log_R - math.log(n)
+
+
+def _mean_field(L, n, B, act, scale, x_gram, out_gram, loop=False):
     """Mean-field log-moments; see the module docstring.
 
     ``x_gram`` and ``out_gram`` are :func:`_gram_stats` of the input x and of
     the output gradient dC/dr^(L). Returns natural-log arrays (log_dr2,
     log_dW2, log_r2) of the predicted ||dr^(k)||^2 (k = 0..L), ||dW^(k)||^2
-    (k = 0..L-1) and mean r^(k)^2 (k = 0..L).
+    (k = 0..L-1) and mean r^(k)^2 (k = 0..L). Piecewise-linear activations
+    take the vectorised :func:`_mean_field_piecewise` unless ``loop``.
     """
     m = _moments(act)
     smooth = isinstance(m, _Smooth)
+    if not smooth and not loop:
+        return _mean_field_piecewise(L, n, B, m, scale, x_gram, out_gram)
     log_2s2 = math.log(2.0 * scale * scale)
     # forward: per-example mean squared norm of r^(k) (log) and pair correlation
     log_R = np.empty(L + 1)
@@ -630,11 +693,15 @@ def gradient_profile(
     if cache is not None and not isinstance(cache, WeightCache):
         raise TypeError(f"cache must be a WeightCache or None, got {type(cache).__name__}")
 
-    def base(k):
-        return cache.get(seed, n, k) if cache is not None else base_weights(seed, n, k)
+    def weights(k):
+        """std * Z^(k), from the cache or into the buffer ``W``."""
+        if cache is not None:
+            return cache.weights(seed, n, k, std)
+        return np.multiply(base_weights(seed, n, k), std, out=W)
 
     std = init_std("he", n, n, scale)
     b = np.zeros(n)
+    W = np.empty((n, n))  # one buffer for every layer's weights: no fresh allocation per layer
     x = np.random.default_rng([seed, 0]).standard_normal((B, n))
 
     r_rms = np.empty(L + 1)
@@ -648,13 +715,15 @@ def gradient_profile(
     size = B * n
     with np.errstate(all="ignore"):
         r_rms[0] = _norm(x) / math.sqrt(size)
-        # forward: keep z^(k) only
+        # forward: keep z^(k) only (for ReLU keep r^(k) = ReLU(z^(k)) instead: Step(r) = Step(z),
+        # so r^(k) serves backward_step both as the layer's input and in place of z^(k))
+        keep_r = act.name == "relu"
         zs = [None] * (L + 1)
         r = x
         for k in range(L):
-            W = base(k) * std
-            z, r = forward_step(r, W, b, act)
-            zs[k + 1] = z
+            Wk = weights(k)
+            z, r = forward_step(r, Wk, b, act)
+            zs[k + 1] = r if keep_r else z
             r_rms[k + 1] = _norm(r) / math.sqrt(size)
             z_n = _norm(z)
             if not math.isfinite(z_n):
@@ -662,9 +731,10 @@ def gradient_profile(
             elif z_n < 1e-300 and np.abs(z).max() < _TINY:
                 z_under[k + 1] = True
             else:
-                off = act.df(z) == 0
-                inactive[k + 1] = np.count_nonzero(off) / size
-                dead[k + 1] = np.count_nonzero(off.all(axis=0)) / n
+                # f'(z) = 0 marks an inactive unit; for ReLU that is exactly r = 0 (cheaper to count)
+                on = r if act.name == "relu" else act.df(z)
+                inactive[k + 1] = (size - np.count_nonzero(on)) / size
+                dead[k + 1] = (n - np.count_nonzero(on.any(axis=0))) / n
                 if dead_layer is None and inactive[k + 1] == 1.0 and not z_over[: k + 1].any():
                     dead_layer = k + 1
         del r
@@ -674,9 +744,9 @@ def gradient_profile(
         dr = G
         dr_norm[L] = 1.0
         for k in range(L - 1, -1, -1):
-            W = base(k) * std
-            r_prev = x if k == 0 else act.f(zs[k])
-            _, dr, dW, _ = backward_step(dr, zs[k + 1], r_prev, W, act)
+            Wk = weights(k)
+            r_prev = x if k == 0 else (zs[k] if keep_r else act.f(zs[k]))
+            _, dr, dW, _ = backward_step(dr, zs[k + 1], r_prev, Wk, act)
             zs[k + 1] = None  # free as we go
             dr_norm[k] = _norm(dr)
             dW_norm[k] = _norm(dW)

@@ -1,0 +1,197 @@
+"""Performance of the depth experiments and the gradient explorer.
+
+Run from the repository root:
+
+    .venv/bin/python benchmarks/bench_depth.py
+
+It measures, in one run, and prints each figure with its target:
+
+(a) the library's forward+backward time over a bare chain of ``@`` products
+    of the same shapes (depth 1000, width 128, batch 64); target <= 1.3.
+    The bare chain keeps every layer's output, as backpropagation must, and
+    does the three products per layer (r @ W forward; r.T @ dz and dz @ W.T
+    backward) with nothing else. Two library paths are timed:
+    ``rp.Network.forward`` + ``backward`` (the course's network), and
+    ``rp.gradient_profile`` with its weights kept in a ``WeightCache`` (the
+    depth experiment; the same call without a cache, which draws every
+    layer's weights twice, is shown too, without a target);
+(b) the explorer's update time, compute + draw, at depth 2000 and width 64
+    (batch 16, ReLU), moving the scale slider; target <= 0.3 s;
+(c) peak memory of one explorer update at the sliders' maxima (depth 2000,
+    width 512, batch 64), in a fresh subprocess: tracemalloc's peak (NumPy's
+    allocations) during the update, and the process's peak resident size
+    (``ru_maxrss``, interpreter and libraries included); target <= 1 GiB.
+
+Times are the best (minimum) of interleaved repeats, with the median beside
+it: the minimum is the least disturbed by other work on the machine. The
+load average at the start is printed, since other processes sharing the two
+cores slow multithreaded BLAS down a lot.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+import reluprop as rp
+from reluprop import experiments as ex
+
+GiB = 2**30
+MiB = 2**20
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def timed(fn, repeats):
+    out = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# (a) library forward+backward against the bare chain of @ products
+# ---------------------------------------------------------------------------
+
+
+def bench_a(repeats=7):
+    L, n, B, seed = 1000, 128, 64, 0
+    std = rp.init_std("he", n, n, 1.0)
+    Ws = [ex.base_weights(seed, n, k) * std for k in range(L)]
+    x = np.random.default_rng([seed, 0]).standard_normal((B, n))
+    y = np.zeros((B, n))
+
+    def bare():
+        rs = [x]
+        r = x
+        for W in Ws:
+            r = r @ W
+            rs.append(r)
+        d = rs[-1]
+        for k in range(L - 1, -1, -1):
+            rs[k].T @ d  # dW
+            d = d @ Ws[k].T
+
+    net = rp.Network([rp.Layer(W) for W in Ws], activation="relu", output_activation="relu")
+
+    def network():
+        net.backward(net.forward(x), y)
+
+    cache = ex.WeightCache(max_bytes=L * n * n * 8)
+
+    def profile_in_memory():
+        ex.gradient_profile(L, n, "relu", 1.0, B, seed=seed, cache=cache)
+
+    def profile_drawn_again():
+        ex.gradient_profile(L, n, "relu", 1.0, B, seed=seed)
+
+    fns = {"bare": bare, "network": network, "profile": profile_in_memory, "redraw": profile_drawn_again}
+    for fn in fns.values():  # warm up (and fill the cache)
+        fn()
+    times = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            times[name] += timed(fn, 1)
+    best = {name: min(t) for name, t in times.items()}
+    med = {name: statistics.median(t) for name, t in times.items()}
+    print(f"(a) forward+backward over the bare chain of @ products (depth {L}, width {n}, batch {B})")
+    print(f"    bare chain of @ (3 products per layer)      best {best['bare']:.3f} s  median {med['bare']:.3f} s")
+    rows = [
+        ("network", "rp.Network forward + backward", True),
+        ("profile", "rp.gradient_profile, weights in memory", True),
+        ("redraw", "rp.gradient_profile, weights drawn again", False),
+    ]
+    results = {}
+    for key, label, has_target in rows:
+        ratio = best[key] / best["bare"]
+        results[key] = ratio
+        tail = f"target <= 1.3: {verdict(ratio <= 1.3)}" if has_target else "(no target)"
+        print(f"    {label:42s}  best {best[key]:.3f} s  median {med[key]:.3f} s  ratio {ratio:.2f}  {tail}")
+    return results
+
+
+# ---------------------------------------------------------------------------
+# (b) explorer update time
+# ---------------------------------------------------------------------------
+
+
+def bench_b(repeats=9):
+    from reluprop.widgets import gradient_explorer
+
+    explorer = gradient_explorer(depth=2000, scale=1.0, width=64, batch=16, activation="relu")
+    scales = [0.5, 2.0, 1.0]
+    times = []
+    for i in range(repeats):
+        start = time.perf_counter()
+        explorer.controls["scale"].value = scales[i % len(scales)]
+        times.append(time.perf_counter() - start)
+    # where the time goes: compute and draw separately
+    compute = timed(lambda: ex.gradient_profile(2000, 64, "relu", 1.0, 16, seed=0, cache=explorer.cache), 5)
+    # a depth change draws the new layers' weights once
+    start = time.perf_counter()
+    explorer.controls["depth"].value = 1500
+    shrink = time.perf_counter() - start
+    best, med = min(times), statistics.median(times)
+    print("(b) explorer update, compute + draw (depth 2000, width 64, batch 16, moving the scale slider)")
+    print(f"    best {best:.3f} s  median {med:.3f} s  target <= 0.3 s: {verdict(med <= 0.3)} (judged on the median)")
+    print(f"    of which compute {min(compute):.3f} s (best), draw about {max(best - min(compute), 0):.3f} s;"
+          f" a depth move 2000 -> 1500: {shrink:.3f} s")
+    return med
+
+
+# ---------------------------------------------------------------------------
+# (c) peak memory at the sliders' maxima, in a fresh process
+# ---------------------------------------------------------------------------
+
+_CHILD = r"""
+import resource, sys, time, tracemalloc
+from reluprop.widgets import gradient_explorer
+start = time.perf_counter()
+explorer = gradient_explorer(depth=2000, scale=1.0, width=512, batch=64, activation="relu")
+build = time.perf_counter() - start
+tracemalloc.start()
+start = time.perf_counter()
+explorer.controls["scale"].value = 2.0   # one update: compute + draw
+update = time.perf_counter() - start
+_, peak = tracemalloc.get_traced_memory()
+tracemalloc.stop()
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024   # kilobytes on Linux
+print(peak, rss, build, update, explorer.result.flagged)
+"""
+
+
+def bench_c():
+    out = subprocess.run([sys.executable, "-c", _CHILD], capture_output=True, text=True, check=True)
+    peak, rss, build, update, flagged = out.stdout.split()
+    peak, rss = int(peak), int(rss)
+    naive = 2000 * 512 * 512 * 8
+    stored_z = 2000 * 64 * 512 * 8
+    ok = peak <= GiB and rss <= GiB
+    print("(c) peak memory of one explorer update at the sliders' maxima (depth 2000, width 512, batch 64)")
+    print(f"    tracemalloc peak during the update {peak / MiB:.0f} MiB; process peak RSS {rss / MiB:.0f} MiB;"
+          f" target <= 1024 MiB: {verdict(ok)}")
+    print(f"    (storing the weights would take {naive / GiB:.1f} GiB; the kept pre-activations z take"
+          f" {stored_z / MiB:.0f} MiB; update took {float(update):.1f} s, building {float(build):.1f} s)")
+    return peak, rss
+
+
+def main():
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"bench_depth: numpy {np.__version__}, {os.cpu_count()} cores, load average {load:.2f}, "
+          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
+    bench_a()
+    bench_b()
+    bench_c()
+
+
+if __name__ == "__main__":
+    main()
