@@ -585,7 +585,7 @@ def check_sgd_step(fn) -> Diagnosis:
         desc.append(f"lr = {lr}, {len(W)} layer(s)")
     d = compare("SGD step (W_new - W, b_new - b)", got, expected, desc, rtol=1e-9, atol=1e-12,
                 hints={"sign": "You stepped uphill: gradient descent moves against the gradient, "
-                               "W - lr * dW (the first attempt's sign slip, once more).",
+                               "W-lr*dW, not W+lr*dW (the first attempt's sign slip, once more).",
                        "scale": "Multiply the gradient by the learning rate lr, once.",
                        "extra_zero": "Some parameters did not move: update every W[k] and every b[k].",
                        "wrong": "W_new[k] = W[k] - lr * dW[k] and b_new[k] = b[k] - lr * db[k], "

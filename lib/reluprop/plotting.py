@@ -178,7 +178,7 @@ def plot_dead_units(fractions, ax=None, title=None):
     return fig
 
 
-def plot_learning_curves(histories, baseline=None, ax=None, colors=None, title=None):
+def plot_learning_curves(histories, baseline=None, ax=None, colors=None, styles=None, title=None):
     """Cost against SGD step on a log axis, one line per run.
 
     Parameters
@@ -188,6 +188,8 @@ def plot_learning_curves(histories, baseline=None, ax=None, colors=None, title=N
         Drawn as a dotted horizontal line: e.g. the cost of predicting the
         targets' mean.
     colors : dict mapping a label to a colour, optional
+    styles : dict mapping a label to a line style, optional
+        E.g. ``"--"``: tells apart runs whose curves lie on top of each other.
     ax : matplotlib Axes, optional
 
     Returns
@@ -200,13 +202,14 @@ def plot_learning_curves(histories, baseline=None, ax=None, colors=None, title=N
         fig, ax = new_figure()
     else:
         fig = ax.figure
-    colors = colors or {}
+    colors, styles = colors or {}, styles or {}
     for i, (label, h) in enumerate(histories.items()):
         color = colors.get(label, PALETTE[i % len(PALETTE)])
+        ls = styles.get(label, "-")
         ok = _np.isfinite(h.loss)
         if h.diverged:
             label = f"{label} (diverged at step {h.diverged_at})"
-        ax.plot(h.steps[ok], h.loss[ok], color=color, lw=1.8, label=label)
+        ax.plot(h.steps[ok], h.loss[ok], color=color, ls=ls, lw=1.8, label=label)
         if h.diverged and _np.any(ok):
             ax.plot(h.steps[ok][-1], h.loss[ok][-1], "x", color=color, ms=9, mew=2)
     if baseline is not None:
@@ -221,13 +224,14 @@ def plot_learning_curves(histories, baseline=None, ax=None, colors=None, title=N
     return fig
 
 
-def plot_weight_grad_norms(norms, ax=None, title=None):
+def plot_weight_grad_norms(norms, ax=None, colors=None, title=None):
     """``||dC/dW^(k)||`` against the layer k on a log axis, one line per network.
 
     Parameters
     ----------
     norms : dict mapping a label to an array of shape (L,)
         E.g. a row of ``TrainingHistory.grad_norms``.
+    colors : dict mapping a label to a colour, optional
 
     Returns
     -------
@@ -237,9 +241,11 @@ def plot_weight_grad_norms(norms, ax=None, title=None):
         fig, ax = new_figure()
     else:
         fig = ax.figure
+    colors = colors or {}
     for i, (label, v) in enumerate(norms.items()):
         v = _np.asarray(v, dtype=float)
-        ax.plot(_np.arange(len(v)), v, "-o", ms=3, color=PALETTE[i % len(PALETTE)], label=label)
+        ax.plot(_np.arange(len(v)), v, "-o", ms=3, color=colors.get(label, PALETTE[i % len(PALETTE)]),
+                label=label)
     ax.set_yscale("log")
     ax.xaxis.set_major_locator(_MaxNLocator(integer=True))
     ax.set_xlabel("layer $k$ (weights $W^{(k)}$)")

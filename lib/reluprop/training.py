@@ -147,7 +147,9 @@ def sgd_step(W, b, dW, db, lr):
     W_new, b_new : lists of arrays
         ``W[k] - lr * dW[k]`` and ``b[k] - lr * db[k]``.
     """
-    return ([w - lr * g for w, g in zip(W, dW)], [v - lr * g for v, g in zip(b, db)])
+    W_new = [w - lr * g for w, g in zip(W, dW)]
+    b_new = [v - lr * g for v, g in zip(b, db)]
+    return W_new, b_new
 
 
 def _evaluate(net, x, y, want_norms):
