@@ -69,3 +69,14 @@ def require_real(value, name: str, minimum: float | None = None, strict: bool = 
         if not strict and value < minimum:
             raise ValueError(f"{name} must be >= {minimum}, got {value}")
     return value
+
+
+def require_sizes(sizes, name: str = "sizes") -> list:
+    """Check layer widths ``[n_0, ..., n_L]``: at least two, each an integer >= 1."""
+    try:
+        sizes = list(sizes)
+    except TypeError:
+        raise TypeError(f"{name} must be a sequence of integers, got {type(sizes).__name__}") from None
+    if len(sizes) < 2:
+        raise ValueError(f"{name} must list at least 2 widths [n_0, n_1, ...]; got {sizes}")
+    return [require_int(n, f"{name}[{k}]", minimum=1) for k, n in enumerate(sizes)]

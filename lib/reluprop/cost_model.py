@@ -28,7 +28,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from ._validate import require_int
+from ._validate import require_int, require_sizes
 
 __all__ = ["CostCount", "multiply_adds", "time_forward_backward"]
 
@@ -110,13 +110,7 @@ def multiply_adds(sizes, batch: int) -> CostCount:
     >>> c.forward, c.backward, c.backward_library
     (90, 120, 180)
     """
-    try:
-        sizes = list(sizes)
-    except TypeError:
-        raise TypeError(f"sizes must be a sequence of integers, got {type(sizes).__name__}") from None
-    if len(sizes) < 2:
-        raise ValueError(f"sizes must list at least 2 widths [n_0, n_1, ...]; got {sizes}")
-    sizes = [require_int(n, f"sizes[{k}]", minimum=1) for k, n in enumerate(sizes)]
+    sizes = require_sizes(sizes)
     batch = require_int(batch, "batch", minimum=1)
     pairs = list(zip(sizes[:-1], sizes[1:]))
     fwd = [batch * a * b for a, b in pairs]

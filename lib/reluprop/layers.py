@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_float_array, require_finite, require_generator, require_int, require_real
+from ._validate import as_float_array, require_finite, require_generator, require_real, require_sizes
 from .activations import Activation, get_activation
 
 __all__ = ["Layer", "init_layers", "init_std", "forward_step", "backward_step", "SCHEMES"]
@@ -137,14 +137,7 @@ def init_layers(sizes, scheme: str = "he", scale: float = 1.0, *, rng, bias_std:
         ``L = len(sizes) - 1`` layers; layer ``k`` has ``W`` of shape
         ``(sizes[k], sizes[k+1])``.
     """
-    try:
-        sizes = list(sizes)
-    except TypeError:
-        raise TypeError(f"sizes must be a sequence of integers, got {type(sizes).__name__}") from None
-    if len(sizes) < 2:
-        raise ValueError(f"sizes must list at least 2 widths [n_0, n_1, ...]; got {sizes}")
-    for k, n in enumerate(sizes):
-        require_int(n, f"sizes[{k}]", minimum=1)
+    sizes = require_sizes(sizes)
     init_std(scheme, 1, 1)  # validates scheme
     scale = require_real(scale, "scale", minimum=0.0)
     bias_std = require_real(bias_std, "bias_std", minimum=0.0)

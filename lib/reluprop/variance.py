@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_float_array, require_generator, require_int, require_real
+from ._validate import as_float_array, require_generator, require_int, require_real, require_sizes
 from .activations import get_activation
 from .layers import backward_step, init_layers, init_std
 from .network import Network, Trace
@@ -137,16 +137,6 @@ def derivative_second_moment(activation, q, slope: float = 0.01) -> float:
     return float(np.sum(_GH_WEIGHTS * act.df(z) ** 2))
 
 
-def _check_sizes(sizes):
-    try:
-        sizes = list(sizes)
-    except TypeError:
-        raise TypeError(f"sizes must be a sequence of integers, got {type(sizes).__name__}") from None
-    if len(sizes) < 2:
-        raise ValueError(f"sizes must list at least 2 widths [n_0, n_1, ...]; got {sizes}")
-    return [require_int(n, f"sizes[{k}]", minimum=1) for k, n in enumerate(sizes)]
-
-
 def _weight_variances(sizes, scheme, scale):
     scale = require_real(scale, "scale", minimum=0.0)
     return [init_std(scheme, n_in, n_out, scale) ** 2 for n_in, n_out in zip(sizes[:-1], sizes[1:])]
@@ -181,7 +171,7 @@ def predicted_forward_variance(sizes, scheme: str = "he", scale: float = 1.0, ac
     array, shape (L,)
         Entry ``k - 1`` is the prediction for layer ``k``.
     """
-    sizes = _check_sizes(sizes)
+    sizes = require_sizes(sizes)
     act = _activation(activation, slope)
     var_w = _weight_variances(sizes, scheme, scale)
     m = require_real(input_second_moment, "input_second_moment", minimum=0.0)
@@ -206,7 +196,7 @@ def predicted_backward_variance(sizes, scheme: str = "he", scale: float = 1.0, a
     array, shape (L + 1,)
         Entry ``k`` is the prediction for ``dC/dr^(k)``; entry ``L`` is 1.
     """
-    sizes = _check_sizes(sizes)
+    sizes = require_sizes(sizes)
     act = _activation(activation, slope)
     var_w = _weight_variances(sizes, scheme, scale)
     q = predicted_forward_variance(sizes, scheme, scale, act, slope=slope,
@@ -250,7 +240,7 @@ def measured_forward_variance(sizes, scheme: str = "he", scale: float = 1.0, act
     array, shape (L,)
         Entry ``k - 1`` is the measurement for layer ``k``.
     """
-    sizes = _check_sizes(sizes)
+    sizes = require_sizes(sizes)
     act = _activation(activation, slope)
     batch = require_int(batch, "batch", minimum=1)
     draws = require_int(draws, "draws", minimum=1)
@@ -315,7 +305,7 @@ def measured_backward_variance(sizes, scheme: str = "he", scale: float = 1.0, ac
     array, shape (L + 1,)
         Entry ``k`` is the measurement for ``dC/dr^(k)``.
     """
-    sizes = _check_sizes(sizes)
+    sizes = require_sizes(sizes)
     act = _activation(activation, slope)
     batch = require_int(batch, "batch", minimum=1)
     draws = require_int(draws, "draws", minimum=1)
