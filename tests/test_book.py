@@ -245,3 +245,68 @@ def test_notebook_uses_the_python3_kernel(path):
     assert kernelspec.get("name") == "python3", (
         f"{path.name}: kernelspec {kernelspec!r}; Binder, Colab and nbval expect python3"
     )
+
+
+# --- chapter anatomy ----------------------------------------------------------
+
+
+def markdown_text(path: Path) -> str:
+    nb = json.loads(path.read_text(encoding="utf8"))
+    return "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+
+
+def code_text(path: Path) -> str:
+    return "\n".join("".join(c["source"]) for c in code_cells(path))
+
+
+@pytest.mark.parametrize("path", notebook_params())
+def test_chapter_has_the_agreed_anatomy(path):
+    """Objectives, labelled equations, an assertion, exercises with a self-check, a summary."""
+    md, code = markdown_text(path), code_text(path)
+    assert re.search(r"learning objectives", md, re.I), f"{path.name}: no learning objectives"
+    assert re.search(r"```\{math\}\s*\n:label: eq-", md), f"{path.name}: no labelled equation"
+    assert re.search(r"\{eq\}`eq-", md), f"{path.name}: cites no equation"
+    assert re.search(r"^\s*assert ", code, re.M), f"{path.name}: no assertion-backed check"
+    assert md.count(":::{exercise}") >= 2, f"{path.name}: fewer than two exercises"
+    assert ":::{solution}" in md and ":class: dropdown" in md, f"{path.name}: no dropdown solution"
+    assert "rp.exercises.check_" in code, f"{path.name}: no self-checking exercise cell"
+    assert re.search(r"^#+ Summary", md, re.M), f"{path.name}: no summary section"
+    assert "{glue:text}`" in md, f"{path.name}: no number glued into the prose"
+    for word in ("TODO", "FIXME", "XXX"):
+        assert word not in md + code, f"{path.name}: {word} left in the chapter"
+
+
+@pytest.mark.parametrize("path", notebook_params())
+def test_every_figure_has_a_caption_and_alt_text(path):
+    for cell in code_cells(path):
+        if not any("image/png" in o.get("data", {}) for o in cell.get("outputs", [])):
+            continue
+        mystnb = cell.get("metadata", {}).get("mystnb", {})
+        first = "".join(cell["source"]).strip().splitlines()[0][:60]
+        assert mystnb.get("figure", {}).get("caption"), f"{path.name}: figure without caption ({first!r})"
+        assert mystnb.get("figure", {}).get("name", "").startswith("fig-"), f"{path.name}: unnamed figure"
+        assert mystnb.get("image", {}).get("alt"), f"{path.name}: figure without alt text ({first!r})"
+
+
+@pytest.mark.parametrize("path", notebook_params())
+def test_chapter_does_not_reimplement_the_library(path):
+    """Chapters call reluprop: no backward pass or activation written out in a notebook."""
+    code = code_text(path)
+    for pattern, what in [
+        (r"\.T\s*@\s*dz\b", "a weight gradient r.T @ dz"),
+        (r"\bdz\s*@\s*\w+\.T\b", "an input gradient dz @ W.T"),
+        (r"def\s+(relu|sigmoid|step)\s*\(", "an activation function"),
+        (r"np\.random\.(seed|rand|randn|normal|uniform)\b", "global random state"),
+    ]:
+        hits = [m.group(0) for m in re.finditer(pattern, code)]
+        # A learner's own attempt in an exercise cell may write these out.
+        hits = [h for h in hits if not _inside_exercise_cell(path, h)]
+        assert not hits, f"{path.name}: {what} in the notebook ({hits[0]!r}); call reluprop instead"
+
+
+def _inside_exercise_cell(path: Path, snippet: str) -> bool:
+    for cell in code_cells(path):
+        src = "".join(cell["source"])
+        if snippet in src and "rp.exercises.check_" in src:
+            return True
+    return False
