@@ -22,8 +22,9 @@ It measures, in one run, and prints each figure with its target:
     allocations) during the update, and the process's peak resident size
     (``ru_maxrss``, interpreter and libraries included); target <= 1 GiB.
 
-Times are the best (minimum) of interleaved repeats, with the median beside
-it: the minimum is the least disturbed by other work on the machine. The
+Times are the best (minimum) of a block of repeats of each function after
+a warm-up, with the median beside it: the minimum is the least disturbed by
+other work on the machine. The
 load average at the start is printed, since other processes sharing the two
 cores slow multithreaded BLAS down a lot.
 """
@@ -63,12 +64,14 @@ def timed(fn, repeats):
 # ---------------------------------------------------------------------------
 
 
-def bench_a(repeats=7):
+def bench_a(repeats=9):
     L, n, B, seed = 1000, 128, 64, 0
     std = rp.init_std("he", n, n, 1.0)
     Ws = [ex.base_weights(seed, n, k) * std for k in range(L)]
     x = np.random.default_rng([seed, 0]).standard_normal((B, n))
     y = np.zeros((B, n))
+    b = np.zeros(n)
+    act = rp.get_activation("relu")
 
     def bare():
         rs = [x]
@@ -81,12 +84,23 @@ def bench_a(repeats=7):
             rs[k].T @ d  # dW
             d = d @ Ws[k].T
 
+    def steps_only():
+        # the library's per-layer functions and nothing else, keeping r^(k) as gradient_profile does
+        rs = [x]
+        r = x
+        for W in Ws:
+            _, r = rp.forward_step(r, W, b, act)
+            rs.append(r)
+        d = rs[-1]
+        for k in range(L - 1, -1, -1):
+            _, d, _, _ = rp.backward_step(d, rs[k + 1], rs[k], Ws[k], act)
+
     net = rp.Network([rp.Layer(W) for W in Ws], activation="relu", output_activation="relu")
 
     def network():
         net.backward(net.forward(x), y)
 
-    cache = ex.WeightCache(max_bytes=L * n * n * 8)
+    cache = ex.WeightCache(max_bytes=2 * L * n * n * 8)  # base draws and the scaled weights
 
     def profile_in_memory():
         ex.gradient_profile(L, n, "relu", 1.0, B, seed=seed, cache=cache)
@@ -94,13 +108,15 @@ def bench_a(repeats=7):
     def profile_drawn_again():
         ex.gradient_profile(L, n, "relu", 1.0, B, seed=seed)
 
-    fns = {"bare": bare, "network": network, "profile": profile_in_memory, "redraw": profile_drawn_again}
-    for fn in fns.values():  # warm up (and fill the cache)
+    fns = {"bare": bare, "network": network, "profile": profile_in_memory, "steps": steps_only,
+           "redraw": profile_drawn_again}
+    # Each function is timed in its own block of repeats, after a warm-up: the steady state of
+    # repeated use. (Interleaving them makes each one start from the others' heap, and the
+    # page faults of fresh memory then dominate: results swing by 30 % or more.)
+    times = {}
+    for name, fn in fns.items():
         fn()
-    times = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            times[name] += timed(fn, 1)
+        times[name] = timed(fn, repeats if name != "redraw" else 3)
     best = {name: min(t) for name, t in times.items()}
     med = {name: statistics.median(t) for name, t in times.items()}
     print(f"(a) forward+backward over the bare chain of @ products (depth {L}, width {n}, batch {B})")
@@ -108,6 +124,7 @@ def bench_a(repeats=7):
     rows = [
         ("network", "rp.Network forward + backward", True),
         ("profile", "rp.gradient_profile, weights in memory", True),
+        ("steps", "forward_step + backward_step alone", False),
         ("redraw", "rp.gradient_profile, weights drawn again", False),
     ]
     results = {}
@@ -116,6 +133,34 @@ def bench_a(repeats=7):
         results[key] = ratio
         tail = f"target <= 1.3: {verdict(ratio <= 1.3)}" if has_target else "(no target)"
         print(f"    {label:42s}  best {best[key]:.3f} s  median {med[key]:.3f} s  ratio {ratio:.2f}  {tail}")
+    # where gradient_profile's time goes
+    spent = {}
+
+    def wrap(name, label):
+        orig = getattr(ex, name)
+
+        def timed_call(*args, **kwargs):
+            start = time.perf_counter()
+            out = orig(*args, **kwargs)
+            spent[label] = spent.get(label, 0.0) + time.perf_counter() - start
+            return out
+
+        setattr(ex, name, timed_call)
+        return orig
+
+    originals = {name: wrap(name, label) for name, label in
+                 [("forward_step", "forward_step"), ("backward_step", "backward_step"),
+                  ("_norm", "norms (4 per layer)"), ("_mean_field", "theory")]}
+    try:
+        start = time.perf_counter()
+        profile_in_memory()
+        total = time.perf_counter() - start
+    finally:
+        for name, orig in originals.items():
+            setattr(ex, name, orig)
+    parts = ", ".join(f"{label} {1e3 * t:.0f} ms" for label, t in spent.items())
+    print(f"    gradient_profile's time (one call, {1e3 * total:.0f} ms): {parts}, "
+          f"rest (loop, unit statistics, flags) {1e3 * (total - sum(spent.values())):.0f} ms")
     return results
 
 
@@ -179,7 +224,7 @@ def bench_c():
     print("(c) peak memory of one explorer update at the sliders' maxima (depth 2000, width 512, batch 64)")
     print(f"    tracemalloc peak during the update {peak / MiB:.0f} MiB; process peak RSS {rss / MiB:.0f} MiB;"
           f" target <= 1024 MiB: {verdict(ok)}")
-    print(f"    (storing the weights would take {naive / GiB:.1f} GiB; the kept pre-activations z take"
+    print(f"    (storing the weights would take {naive / GiB:.1f} GiB; the kept per-layer activations take"
           f" {stored_z / MiB:.0f} MiB; update took {float(update):.1f} s, building {float(build):.1f} s)")
     return peak, rss
 
