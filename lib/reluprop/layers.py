@@ -171,7 +171,8 @@ def forward_step(r_prev, W, b, activation):
         Outputs r^(k+1) = f(z^(k+1)).
     """
     activation = get_activation(activation)
-    z = r_prev @ W + b
+    z = r_prev @ W
+    z += b  # in place: saves one (batch, n_{k+1}) temporary per layer
     return z, activation.f(z)
 
 
