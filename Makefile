@@ -59,6 +59,7 @@ notebooks: venv
 		$$limit ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 			--ExecutePreprocessor.timeout=$(NB_TIMEOUT) \
 			--ExecutePreprocessor.record_timing=False \
+			--ExecutePreprocessor.store_widget_state=False \
 			--ExecutePreprocessor.kernel_name=python3 "$$nb" || exit 1; \
 	done
 

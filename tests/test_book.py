@@ -310,3 +310,16 @@ def _inside_exercise_cell(path: Path, snippet: str) -> bool:
         if snippet in src and "rp.exercises.check_" in src:
             return True
     return False
+
+
+@pytest.mark.parametrize("path", notebook_params())
+def test_notebook_stores_no_widget_state(path):
+    """Stored widget state makes the page load a widget manager from a CDN.
+
+    The explorers need a kernel anyway; the website shows their still figures.
+    `make notebooks` executes with store_widget_state=False.
+    """
+    nb = json.loads(path.read_text(encoding="utf8"))
+    assert "widgets" not in nb.get("metadata", {}), (
+        f"{path.name}: notebook metadata stores widget state; re-run `make notebooks`"
+    )
