@@ -17,6 +17,7 @@ __all__ = [
     "PALETTE",
     "COLORS",
     "new_figure",
+    "figure_and_axes",
     # Initialization and training
     "plot_variance_recursion",
     "plot_log_grad_spread",
@@ -67,6 +68,13 @@ def new_figure(ncols: int = 1, nrows: int = 1, width: float = 6.4, height: float
     return fig, axes
 
 
+def figure_and_axes(ax=None, **kwargs):
+    """``(ax.figure, ax)`` when an Axes is given, else a new figure from :func:`new_figure`."""
+    if ax is None:
+        return new_figure(**kwargs)
+    return ax.figure, ax
+
+
 # ---------------------------------------------------------------------------
 # Initialization and training (chapters "Initialization" and "Training deep networks")
 # ---------------------------------------------------------------------------
@@ -92,10 +100,7 @@ def plot_variance_recursion(experiments, ax=None, title=None):
     -------
     matplotlib.figure.Figure
     """
-    if ax is None:
-        fig, ax = new_figure()
-    else:
-        fig = ax.figure
+    fig, ax = figure_and_axes(ax)
     widths_seen = {}
     for i, exp in enumerate(experiments):
         color = PALETTE[i % len(PALETTE)]
@@ -160,10 +165,7 @@ def plot_dead_units(fractions, ax=None, title=None):
     -------
     matplotlib.figure.Figure
     """
-    if ax is None:
-        fig, ax = new_figure()
-    else:
-        fig = ax.figure
+    fig, ax = figure_and_axes(ax)
     for i, (label, f) in enumerate(fractions.items()):
         f = _np.asarray(f, dtype=float)
         ax.plot(_np.arange(1, len(f) + 1), f, "-o", ms=3, color=PALETTE[i % len(PALETTE)], label=label)
@@ -198,10 +200,7 @@ def plot_learning_curves(histories, baseline=None, ax=None, colors=None, styles=
         A run that diverged ends with a cross at its last finite cost, and
         its legend entry says at which step it diverged.
     """
-    if ax is None:
-        fig, ax = new_figure()
-    else:
-        fig = ax.figure
+    fig, ax = figure_and_axes(ax)
     colors, styles = colors or {}, styles or {}
     for i, (label, h) in enumerate(histories.items()):
         color = colors.get(label, PALETTE[i % len(PALETTE)])
@@ -237,10 +236,7 @@ def plot_weight_grad_norms(norms, ax=None, colors=None, title=None):
     -------
     matplotlib.figure.Figure
     """
-    if ax is None:
-        fig, ax = new_figure()
-    else:
-        fig = ax.figure
+    fig, ax = figure_and_axes(ax)
     colors = colors or {}
     for i, (label, v) in enumerate(norms.items()):
         v = _np.asarray(v, dtype=float)
@@ -312,10 +308,7 @@ def plot_gradient_profile(result, ax=None, *, quantities=("dr", "dW"), theory=Tr
     -------
     matplotlib.figure.Figure
     """
-    if ax is None:
-        fig, ax = new_figure()
-    else:
-        fig = ax.figure
+    fig, ax = figure_and_axes(ax)
     quantities = tuple(quantities)
     for q in quantities:
         if q not in PROFILE_STYLE:
