@@ -152,3 +152,12 @@ def test_gradcheck_arguments():
         rp.gradcheck.rel_error(np.ones(2), np.ones(3))
     with pytest.raises(TypeError, match="net must be a Network"):
         rp.gradcheck.check_network("net", np.ones((1, 1)), np.ones((1, 1)))
+
+
+def test_activation_outside_a_callers_supported_set():
+    custom = rp.Activation("softsign", lambda z: z / (1 + abs(z)), lambda z: 1 / (1 + abs(z)) ** 2)
+    with pytest.raises(ValueError, match="activation must be one of 'relu', 'tanh'; got 'softsign'"):
+        rp.get_activation(custom, allowed=("relu", "tanh"))
+    with pytest.raises(ValueError, match="got 'sigmoid'"):
+        rp.get_activation("sigmoid", allowed=("relu",))
+    assert rp.get_activation("relu", allowed=("relu",)).name == "relu"

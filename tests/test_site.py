@@ -43,6 +43,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 import yaml
+from test_book import load_toc, toc_entries  # tests/ is on sys.path under pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "html"
@@ -58,19 +59,7 @@ RAW_MATH = ["\\(", "\\[", "$$"]
 
 
 def _toc_pages() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf8"))
-    pages = [toc["root"]]
-
-    def walk(items):
-        for item in items or []:
-            if "file" in item:
-                pages.append(item["file"])
-            walk(item.get("sections"))
-
-    for part in toc.get("parts") or []:
-        walk(part.get("chapters"))
-    walk(toc.get("chapters"))
-    return pages
+    return toc_entries(load_toc())
 
 
 def _repository() -> tuple[str, str]:

@@ -115,7 +115,7 @@ def _leaky_relu(slope):
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "identity", "leaky_relu")
 
 
-def get_activation(name, slope: float = 0.01) -> Activation:
+def get_activation(name, slope: float = 0.01, allowed=None) -> Activation:
     """Return the :class:`Activation` called ``name``.
 
     Parameters
@@ -126,6 +126,10 @@ def get_activation(name, slope: float = 0.01) -> Activation:
     slope : float
         Slope of leaky ReLU for ``z <= 0`` (ignored by the others); must be
         finite and ``>= 0``.
+    allowed : sequence of str, optional
+        Names a caller supports (e.g. those it knows the theory of); any
+        other activation, an :class:`Activation` object included, raises
+        ValueError.
 
     Raises
     ------
@@ -134,6 +138,15 @@ def get_activation(name, slope: float = 0.01) -> Activation:
     TypeError
         If ``name`` is neither a string nor an :class:`Activation`.
     """
+    act = _lookup(name, slope)
+    if allowed is not None and act.name not in allowed:
+        raise ValueError(
+            f"activation must be one of {', '.join(repr(a) for a in allowed)}; got {act.name!r}"
+        )
+    return act
+
+
+def _lookup(name, slope) -> Activation:
     if isinstance(name, Activation):
         return name
     if not isinstance(name, str):

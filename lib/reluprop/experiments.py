@@ -615,12 +615,7 @@ def _check_quantity(quantity):
 
 
 def _check_activation(activation, slope):
-    act = get_activation(activation, slope=slope)
-    if act.name not in PROFILE_ACTIVATIONS:
-        raise ValueError(
-            f"activation must be one of {', '.join(repr(a) for a in PROFILE_ACTIVATIONS)}; got {act.name!r}"
-        )
-    return act
+    return get_activation(activation, slope=slope, allowed=PROFILE_ACTIVATIONS)
 
 
 def _resolve_seed(rng, seed):

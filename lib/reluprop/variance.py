@@ -63,12 +63,7 @@ _GH_WEIGHTS = _GH_WEIGHTS / np.sqrt(2.0 * np.pi)  # weights of E over N(0, 1)
 
 
 def _activation(activation, slope):
-    act = get_activation(activation, slope=slope)
-    if act.name not in _SUPPORTED:
-        raise ValueError(
-            f"activation must be one of {', '.join(repr(a) for a in _SUPPORTED)}; got {act.name!r}"
-        )
-    return act
+    return get_activation(activation, slope=slope, allowed=_SUPPORTED)
 
 
 def _slope(act) -> float:
