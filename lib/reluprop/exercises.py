@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import scalar
-from .activations import get_activation, step
-from .layers import backward_step
+from .core import scalar
+from .core.activations import get_activation, step
+from .core.layers import backward_step
 
 __all__ = [
     "Diagnosis",

@@ -29,8 +29,10 @@ everything is then exactly positively homogeneous in ``s``: r^(k) scales as
 s^k, dC/dr^(k) as s^(L-k) and dC/dW^(k) as s^(L-1), with the very same
 active units, so the profile ``dW_norm / dW_norm[-1]`` does not depend on s.
 
-It calls the same per-layer functions as :class:`~reluprop.network.Network`:
-:func:`~reluprop.layers.forward_step` and :func:`~reluprop.layers.backward_step`.
+It runs the network's own code: each layer is a :class:`~reluprop.layers.Layer`
+(its ``forward``), and the backward pass is :func:`reluprop.network.backpropagate`,
+the loop behind :meth:`~reluprop.network.Network.backward_from`, with a hook that
+records the norms of each layer's result and frees what is no longer needed.
 
 Memory. At depth 2000 and width 512 the weights alone take 4 GiB. They are
 never stored: layer k's weights are ``scale * sqrt(2/n) * Z^(k)``, where the
@@ -86,9 +88,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validate import require_generator, require_int, require_real
-from .activations import Activation, get_activation
-from .layers import backward_step, forward_step, init_std
+from .core._validate import require_generator, require_int, require_real
+from .core.activations import Activation, get_activation
+from .core.layers import Layer, init_std
+from .core.network import backpropagate
 
 __all__ = [
     "GradientProfile",
@@ -614,6 +617,53 @@ def _check_quantity(quantity):
 # ---------------------------------------------------------------------------
 
 
+class _DrawnLayers:
+    """Layers ``0..L-1`` whose weights are drawn (or fetched from a cache) when asked for.
+
+    A sequence of :class:`~reluprop.layers.Layer` for
+    :func:`~reluprop.network.backpropagate` that never holds more than one
+    layer's weights.
+    """
+
+    def __init__(self, weights, b, L):
+        self._weights, self._b, self._L = weights, b, L
+
+    def __len__(self):
+        return self._L
+
+    def __getitem__(self, k):
+        return Layer._unchecked(self._weights(k), self._b)
+
+
+class _RecomputedTrace:
+    """The forward record of :func:`gradient_profile`: ``z[k]`` kept, ``r[k] = f(z[k])`` recomputed.
+
+    With ``f = None`` (ReLU), ``z[k]`` holds r^(k) itself and ``r[k]`` returns it.
+    The last ``r[k]`` computed is remembered, since the backward loop asks for
+    r^(k+1) right after it asked for it as r^(k) of the layer above.
+    """
+
+    def __init__(self, z, x, f):
+        self.z = z
+        self.r = self
+        self.cache = _Nones()
+        self._x, self._f, self._last = x, f, (None, None)
+
+    def __getitem__(self, k):
+        if k == 0:
+            return self._x
+        if self._f is None:
+            return self.z[k]
+        if self._last[0] != k:
+            self._last = (k, self._f(self.z[k]))
+        return self._last[1]
+
+
+class _Nones:
+    def __getitem__(self, k):
+        return None
+
+
 def _check_activation(activation, slope):
     return get_activation(activation, slope=slope, allowed=PROFILE_ACTIVATIONS)
 
@@ -698,6 +748,7 @@ def gradient_profile(
     b = np.zeros(n)
     W = np.empty((n, n))  # one buffer for every layer's weights: no fresh allocation per layer
     x = np.random.default_rng([seed, 0]).standard_normal((B, n))
+    layers = _DrawnLayers(weights, b, L)
 
     r_rms = np.empty(L + 1)
     dead = np.full(L + 1, np.nan)
@@ -711,13 +762,12 @@ def gradient_profile(
     with np.errstate(all="ignore"):
         r_rms[0] = _norm(x) / math.sqrt(size)
         # forward: keep z^(k) only (for ReLU keep r^(k) = ReLU(z^(k)) instead: Step(r) = Step(z),
-        # so r^(k) serves backward_step both as the layer's input and in place of z^(k))
+        # so r^(k) serves the backward step both as the layer's input and in place of z^(k))
         keep_r = act.name == "relu"
         zs = [None] * (L + 1)
         r = x
         for k in range(L):
-            Wk = weights(k)
-            z, r = forward_step(r, Wk, b, act)
+            z, r, _ = layers[k].forward(r, act)
             zs[k + 1] = r if keep_r else z
             r_rms[k + 1] = _norm(r) / math.sqrt(size)
             z_n = _norm(z)
@@ -732,20 +782,21 @@ def gradient_profile(
                 dead[k + 1] = (n - np.count_nonzero(on.any(axis=0))) / n
                 if dead_layer is None and inactive[k + 1] == 1.0 and not z_over[: k + 1].any():
                     dead_layer = k + 1
-        del r
-        # backward from dC/dr^(L) = G, a random direction of norm 1
+        del r, z
+        # backward from dC/dr^(L) = G, a random direction of norm 1, through the network's own
+        # loop; the hook records the norms and frees z^(k+1) as soon as it has been used
         G = np.random.default_rng([seed, 2]).standard_normal((B, n))
         G /= _norm(G)
-        dr = G
         dr_norm[L] = 1.0
-        for k in range(L - 1, -1, -1):
-            Wk = weights(k)
-            r_prev = x if k == 0 else (zs[k] if keep_r else act.f(zs[k]))
-            _, dr, dW, _ = backward_step(dr, zs[k + 1], r_prev, Wk, act)
-            zs[k + 1] = None  # free as we go
-            dr_norm[k] = _norm(dr)
-            dW_norm[k] = _norm(dW)
-        del zs
+
+        def record(k, dz, dr_prev, grads):
+            zs[k + 1] = None
+            dr_norm[k] = _norm(dr_prev)
+            dW_norm[k] = _norm(grads["W"])
+
+        trace = _RecomputedTrace(zs, x, None if keep_r else act.f)
+        backpropagate(layers, lambda k: act, trace, G, on_block=record, keep=False)
+        del zs, trace
         log_dr2, log_dW2, log_r2 = _mean_field(L, n, B, act, scale, _gram_stats(x), _gram_stats(G))
     # Backward values that used an overflowed forward pass are meaningless:
     # dr^(k) uses z^(k+1..L), dW^(k) uses z^(k..L).

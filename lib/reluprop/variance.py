@@ -25,8 +25,7 @@ pre-activation has mean 0 over draws, so the two coincide.
 
 The measurements build networks with :func:`reluprop.layers.init_layers`,
 run :meth:`reluprop.network.Network.forward`, and go backwards with
-:func:`reluprop.layers.backward_step`, the same per-layer function the
-network's own backward pass uses.
+:meth:`reluprop.network.Network.backward_from`.
 """
 
 from __future__ import annotations
@@ -35,10 +34,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_float_array, require_generator, require_int, require_real, require_sizes
-from .activations import get_activation
-from .layers import backward_step, init_layers, init_std
-from .network import Network, Trace
+from .core._validate import as_float_array, require_generator, require_int, require_real, require_sizes
+from .core.activations import get_activation
+from .core.layers import init_layers, init_std
+from .core.network import Network, Trace
 
 __all__ = [
     "variance_gain",
@@ -251,10 +250,9 @@ def measured_forward_variance(sizes, scheme: str = "he", scale: float = 1.0, act
 def backward_from(net: Network, trace: Trace, dr_out) -> list:
     """Backpropagate a given ``dC/dr^(L)`` through ``net``, layer by layer.
 
-    The same per-layer step as :meth:`reluprop.network.Network.backward`
-    (:func:`reluprop.layers.backward_step`), started from an arbitrary
-    upstream gradient instead of the cost's: useful to follow a signal of
-    known size through the layers.
+    :meth:`reluprop.network.Network.backward_from` (the network's own
+    backward loop), started from an arbitrary upstream gradient instead of
+    the cost's: useful to follow a signal of known size through the layers.
 
     Parameters
     ----------
@@ -276,13 +274,7 @@ def backward_from(net: Network, trace: Trace, dr_out) -> list:
     dr_out = as_float_array(dr_out, "dr_out", ndim=2)
     if dr_out.shape != trace.r[-1].shape:
         raise ValueError(f"dr_out must have shape {trace.r[-1].shape} (batch, n_L); got {dr_out.shape}")
-    L = net.depth
-    dr = [None] * (L + 1)
-    dr[L] = dr_out
-    for k in range(L - 1, -1, -1):
-        _, dr[k], _, _ = backward_step(dr[k + 1], trace.z[k + 1], trace.r[k], net.W[k],
-                                       net.activation_of(k + 1))
-    return dr
+    return net.backward_from(trace, dr_out).dr
 
 
 def measured_backward_variance(sizes, scheme: str = "he", scale: float = 1.0, activation="relu",
