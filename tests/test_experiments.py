@@ -106,7 +106,7 @@ def test_theory_closed_forms():
 def test_vectorised_theory_equals_the_layer_by_layer_recursion(activation, s):
     act = rp.get_activation(activation, slope=0.3)
     args = (300, 64, 8, act, s, (math.log(64.0), 0.02), (math.log(1 / 8), -0.01))
-    for fast, slow in zip(ex._mean_field(*args), ex._mean_field(*args, loop=True)):
+    for fast, slow in zip(rp.theory.mean_field_profile(*args), rp.theory.mean_field_profile(*args, loop=True)):
         np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-10)
 
 

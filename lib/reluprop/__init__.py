@@ -12,7 +12,7 @@ The package has three rings:
   network, gradient checking, scalar chains); its modules are also
   ``reluprop.activations``, ``reluprop.layers`` and so on;
 - theory and experiments beside it, one module per concept: mean-field
-  theory, descent paths, the first attempt, the cost
+  theory (:mod:`reluprop.theory`), descent paths, the first attempt, the cost
   model, finite differences, variance recursions, training, depth experiments;
 - display and practice, loaded only when first used: figures
   (:mod:`reluprop.plotting`, matplotlib), the explorer (:mod:`reluprop.widgets`,
@@ -44,6 +44,7 @@ from .core.losses import squared_error, squared_error_grad  # noqa: E402
 from .core.network import Gradients, Network, Trace  # noqa: E402
 
 # Theory and experiments, one module per concept (chapters in brackets).
+from . import theory  # noqa: E402  (Initialization, Vanishing and exploding)
 from . import descent, first_attempt  # noqa: E402  (One neuron, Two layers)
 from .descent import gradient_descent  # noqa: E402
 from . import cost_model, finite_differences  # noqa: E402  (The general layer, Gradient checking)
@@ -85,6 +86,7 @@ __all__ = [
     "network",
     "scalar",
     "gradcheck",
+    "theory",
     "exercises",
     "plotting",
     # Part I, chapters One neuron and Two layers

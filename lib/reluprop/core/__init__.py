@@ -11,7 +11,7 @@ Read in this order:
 - :mod:`~reluprop.core.gradcheck`: finite differences against backpropagation;
 - :mod:`~reluprop.core.scalar`: the same chain rule written for one neuron per
   layer, as in Part I;
-- :mod:`~reluprop.core._validate`: the input checks every function shares.
+- ``_validate``: the input checks every function shares.
 
 Nothing here imports matplotlib or ipywidgets. Each module is also reachable
 under its short name (``reluprop.layers`` is ``reluprop.core.layers``).
