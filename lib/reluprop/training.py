@@ -5,7 +5,7 @@ function; :func:`train` runs minibatch stochastic gradient descent
 
     W^(k) <- W^(k) - lr * dC/dW^(k),      b^(k) <- b^(k) - lr * dC/db^(k)
 
-with the gradients of :meth:`reluprop.core.network.Network.gradients` (the
+with the gradients of :meth:`reluprop.network.Network.gradients` (the
 squared-error cost, ``eq-cost``), and returns a *new* network with the
 history of the cost. Nothing is modified in place: layers are immutable, and
 every step builds new ones.
@@ -136,7 +136,7 @@ def sgd_step(W, b, dW, db, lr):
     Parameters
     ----------
     W, b : lists of arrays
-        Weights and biases, shapes as in :class:`reluprop.core.layers.Layer`.
+        Weights and biases, shapes as in :class:`reluprop.layers.Layer`.
     dW, db : lists of arrays
         Their gradients, same shapes.
     lr : float
@@ -169,7 +169,7 @@ def train(net, x, y, *, lr: float, steps: int, batch_size: int, rng, eval_every:
     """Minibatch SGD on the squared-error cost; returns a new network and its history.
 
     Each step draws ``batch_size`` distinct examples at random, computes the
-    gradients with :meth:`reluprop.core.network.Network.gradients`, and applies
+    gradients with :meth:`reluprop.network.Network.gradients`, and applies
     :func:`sgd_step`. The cost on the whole training set is recorded before
     training, every ``eval_every`` steps and after the last step.
 
