@@ -28,7 +28,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from ._validate import require_int, require_sizes
+from .core._validate import require_int, require_sizes
 
 __all__ = ["CostCount", "multiply_adds", "time_forward_backward"]
 
@@ -151,7 +151,7 @@ def time_forward_backward(net, x, y, repeats: int = 20):
         Fastest wall-clock time of one pass, in seconds. These depend on the
         machine and its load: compare them only with each other.
     """
-    from .network import Network  # local import keeps the module light
+    from .core.network import Network  # local import keeps the module light
 
     if not isinstance(net, Network):
         raise TypeError(f"net must be a Network, got {type(net).__name__}")

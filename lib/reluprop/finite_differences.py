@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_float_array, require_int
-from .activations import get_activation
-from .gradcheck import numerical_gradient, rel_error
-from .layers import backward_step
-from .losses import squared_error_grad
-from .network import Gradients, Network
+from .core._validate import as_float_array, require_int
+from .core.activations import get_activation
+from .core.gradcheck import numerical_gradient, rel_error
+from .core.layers import backward_step
+from .core.losses import squared_error_grad
+from .core.network import Network
 
 __all__ = [
     "cost_in_dtype",
@@ -240,35 +240,36 @@ def broken_backward(bug: str):
     callable
         ``backward(net, x, y)`` returning :class:`~reluprop.network.Gradients`,
         the signature ``check_network(..., backward=...)`` expects. Apart from
-        the bug it is :meth:`reluprop.network.Network.backward`.
+        the bug it is :meth:`reluprop.network.Network.backward`: the network's
+        own loop, :meth:`~reluprop.network.Network.backward_from`, with the
+        per-layer step replaced (its ``step`` hook) or the output gradient altered.
     """
     if bug not in BUGS:
         raise ValueError(f"bug must be one of {', '.join(repr(b) for b in BUGS)}; got {bug!r}")
     identity = get_activation("identity")
 
+    def buggy_step(k, block, dr, z, r, r_prev, cache, activation):
+        W = block.W
+        if bug == "no_step":
+            activation = identity
+        if bug == "no_transpose" and k >= 1:  # dr^(0) is not used by any parameter
+            if W.shape[0] != W.shape[1]:
+                raise ValueError(
+                    f"the 'no_transpose' bug needs square W[k] for k >= 1; W[{k}] has shape {W.shape}"
+                )
+            W = W.T  # backward_step then computes dz @ W.T.T = dz @ W
+        dz, dr_prev, dW, db = backward_step(dr, z, r_prev, W, activation)
+        return dz, dr_prev, {"W": dW, "b": db}
+
     def backward(net, x, y):
         trace = net.forward(x)
         y = as_float_array(y, "y", ndim=2)
-        batch = trace.r[0].shape[0]
-        L = net.depth
-        dW, db = [None] * L, [None] * L
-        dz, dr = [None] * (L + 1), [None] * (L + 1)
-        dr[L] = squared_error_grad(trace.r[L], y)
+        dr_L = squared_error_grad(trace.r[-1], y)
         if bug == "no_batch_mean":
-            dr[L] = dr[L] * batch
+            dr_L = dr_L * trace.r[0].shape[0]
         if bug == "sign":
-            dr[L] = -dr[L]
-        for k in range(L - 1, -1, -1):
-            W = net.W[k]
-            act = identity if bug == "no_step" else net.activation_of(k + 1)
-            if bug == "no_transpose" and k >= 1:  # dr^(0) is not used by any parameter
-                if W.shape[0] != W.shape[1]:
-                    raise ValueError(
-                        f"the 'no_transpose' bug needs square W[k] for k >= 1; W[{k}] has shape {W.shape}"
-                    )
-                W = W.T  # backward_step then computes dz @ W.T.T = dz @ W
-            dz[k + 1], dr[k], dW[k], db[k] = backward_step(dr[k + 1], trace.z[k + 1], trace.r[k], W, act)
-        return Gradients(dW=dW, db=db, dz=dz, dr=dr)
+            dr_L = -dr_L
+        return net.backward_from(trace, dr_L, step=buggy_step)
 
     backward.__doc__ = f"Backpropagation with a planted bug: {BUGS[bug]}."
     return backward

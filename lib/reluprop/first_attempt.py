@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import scalar
-from ._validate import as_float_array, require_real
-from .activations import relu
+from .core import scalar
+from .core._validate import as_float_array, require_real
+from .core.activations import relu
 
 __all__ = [
     "EQUAL",

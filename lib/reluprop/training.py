@@ -23,10 +23,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_float_array, require_finite, require_generator, require_int, require_real
-from .layers import Layer
-from .losses import squared_error
-from .network import Network
+from .core._validate import as_float_array, require_finite, require_generator, require_int, require_real
+from .core.layers import Layer
+from .core.losses import squared_error
+from .core.network import Network
 
 __all__ = ["make_regression_task", "TrainingHistory", "TrainingResult", "train", "sgd_step"]
 
