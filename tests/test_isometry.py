@@ -51,6 +51,10 @@ def test_init_orthogonal_layers():
     np.testing.assert_allclose(layers[0].W @ layers[0].W.T, 4 * np.eye(5), atol=1e-13)
     np.testing.assert_allclose(layers[1].W.T @ layers[1].W, 4 * np.eye(3), atol=1e-13)
     assert all(not np.any(layer.b) for layer in layers)
+    with_bias = iso.init_orthogonal_layers([50, 4000], rng=np.random.default_rng(1), bias_std=0.5)
+    assert with_bias[0].b.std() == pytest.approx(0.5, rel=0.05)
+    with pytest.raises(ValueError, match="bias_std"):
+        iso.init_orthogonal_layers([2, 2], rng=np.random.default_rng(1), bias_std=-1.0)
 
 
 # ---------------------------------------------------------------- the Jacobian

@@ -110,16 +110,22 @@ def orthogonal(n_in, n_out, *, rng, scale=1.0):
     return scale * W
 
 
-def init_orthogonal_layers(sizes, scale=1.0, *, rng):
-    """Layers with (semi-)orthogonal weights ``scale * Q`` and zero biases, widths ``sizes``.
+def init_orthogonal_layers(sizes, scale=1.0, *, rng, bias_std=0.0):
+    """Layers with (semi-)orthogonal weights ``scale * Q``, widths ``sizes``.
 
     The orthogonal counterpart of :func:`reluprop.layers.init_layers`:
     ``scale = sqrt(2)`` for ReLU (the He gain), 1 for tanh or a linear net.
+    Biases are N(0, bias_std^2), zero by default.
     """
     sizes = require_sizes(sizes)
     scale = require_real(scale, "scale", minimum=0.0)
+    bias_std = require_real(bias_std, "bias_std", minimum=0.0)
     require_generator(rng)
-    return [Layer(orthogonal(a, b, rng=rng, scale=scale)) for a, b in zip(sizes[:-1], sizes[1:])]
+    layers = []
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        W = orthogonal(a, b, rng=rng, scale=scale)
+        layers.append(Layer(W, rng.standard_normal(b) * bias_std if bias_std > 0 else None))
+    return layers
 
 
 def _check_chain(W, z):
