@@ -44,8 +44,11 @@ because ``F`` is linear in ``W2``, which has mean 0 and is independent of
 
 Unscaled branches (``alpha = 1``) double the mean square per block; with
 ``alpha = 1/sqrt(L)`` the factor is ``(1 + 1/L)^L``, which increases with
-``L`` towards ``e`` and never exceeds it (Hanin and Rolnick 2018 show that the
-sum of the branch scales must stay bounded); with the last layer of every
+``L`` towards ``e`` and never exceeds it. In general, with a scale
+``alpha_k`` per block, the factor is ``prod_k (1 + alpha_k^2)``, bounded in
+``L`` exactly when ``sum_k alpha_k^2`` is (Hanin and Rolnick 2018 show that
+weighting the residual modules suitably keeps the mean size of the
+activations from growing exponentially with depth); with the last layer of every
 branch set to zero (SkipInit, De and Smith 2020; Fixup, Zhang, Dauphin and
 Ma 2019) ``F = 0`` at initialization and ``r^(L) = x`` exactly. This is the
 mean over draws; a single draw fluctuates around it.
