@@ -187,6 +187,21 @@ def test_predicted_spectrum_special_cases():
     assert var / mean**2 == pytest.approx(100, rel=0.01)  # Gaussian weights alone add 1 per layer
 
 
+@pytest.mark.parametrize("q_star", [1e-3, 0.01, 0.1, 1.0])
+def test_tanh_critical_point(q_star):
+    """chi = 1 and q* a fixed point; the theory then keeps mean(lambda) = 1 and q constant at any depth."""
+    sw2, sb2 = iso.tanh_critical_point(q_star)
+    assert sw2 > 1 and sb2 >= 0
+    z = np.sqrt(q_star) * np.random.default_rng(0).standard_normal(2_000_000)
+    assert sw2 * np.mean((1 - np.tanh(z) ** 2) ** 2) == pytest.approx(1.0, rel=2e-3)  # Monte Carlo, 2e6 samples
+    assert sw2 * np.mean(np.tanh(z) ** 2) + sb2 == pytest.approx(q_star, rel=2e-3)
+    mean, var, q = iso.predicted_jacobian_spectrum(500, "tanh", "orthogonal", sigma_w2=sw2, q1=q_star, sigma_b2=sb2)
+    assert mean == pytest.approx(1.0, rel=1e-9)
+    np.testing.assert_allclose(q, q_star, rtol=1e-9)
+    assert iso.predicted_jacobian_spectrum(1, "tanh", "orthogonal", sigma_w2=sw2, q1=q_star, sigma_b2=sb2)[1] * 500 \
+        == pytest.approx(var, rel=1e-9)  # the normalized variance grows linearly in L
+
+
 # ---------------------------------------------------------------- bad input
 def test_bad_input():
     rng = np.random.default_rng(0)
@@ -215,3 +230,5 @@ def test_bad_input():
         iso.predicted_jacobian_spectrum(3, "relu", sigma_w2=0.0)
     with pytest.raises(ValueError, match="depth"):
         iso.predicted_jacobian_spectrum(0)
+    with pytest.raises(ValueError, match="q_star"):
+        iso.tanh_critical_point(0.0)

@@ -38,12 +38,15 @@ weights (all singular values equal). Special cases:
   for orthogonal ones: no initialization makes a deep ReLU network
   isometric (Pennington et al. 2017). Half the eigenvalues are 0 (the mask
   ``D`` switches off about half of the units of every layer).
-- tanh at ``sigma_w^2 = 1`` without biases: the pre-activations shrink with
-  depth (``q_{k+1} = E[tanh(z)^2] < q_k``), ``f'`` approaches 1, and with
-  orthogonal weights the spectrum stays concentrated near 1 when the ``q_k``
-  are small; its mean ``prod_k E[f'(z^(k))^2]`` is below 1 and decays slowly.
-  Pennington et al. (2017) choose ``sigma_w^2`` slightly above 1 with small
-  biases so that the mean is exactly 1 at a small fixed point ``q*``.
+- tanh at ``sigma_w^2 = 1`` without biases: ``q_{k+1} = E[tanh(z)^2] < q_k``,
+  so the pre-activations shrink with depth and ``f'`` approaches 1; with
+  orthogonal weights the normalized variance stays small, but the mean
+  ``prod_k E[f'(z^(k))^2]`` is below 1 and keeps decaying with depth.
+  Pennington et al. (2017) instead take ``sigma_w^2`` slightly above 1 and
+  small biases so that ``chi = sigma_w^2 E[f'(z)^2] = 1`` at a small fixed
+  point ``q*`` (:func:`tanh_critical_point`): then the mean is 1 at every
+  depth and, with orthogonal weights, the normalized variance is
+  ``L (mu_2 / mu_1^2 - 1)``, small when ``q*`` is small: dynamical isometry.
 
 These are wide-network limits; at finite width and large depth the measured
 spectrum spreads further (the depth-over-width effect of Part II). Singular
@@ -65,6 +68,7 @@ __all__ = [
     "input_output_jacobian",
     "jacobian_singular_values",
     "predicted_jacobian_spectrum",
+    "tanh_critical_point",
     "WEIGHTS",
 ]
 
@@ -252,3 +256,29 @@ def predicted_jacobian_spectrum(depth, activation="relu", weights="gaussian", si
         q = sigma_w2 * _gauss(lambda t: act.f(t) ** 2, q) + sigma_b2
     mean = float(np.exp(log_mean))
     return mean, float(norm_var * mean**2), np.array(qs)
+
+
+def tanh_critical_point(q_star):
+    """Weight and bias variances that make ``q_star`` a critical fixed point for tanh.
+
+    Solves ``sigma_w2 E[tanh'(z)^2] = 1`` (mean squared singular value 1 per
+    layer, ``chi = 1``) and ``q_star = sigma_w2 E[tanh(z)^2] + sigma_b2``
+    (the forward recursion of ``q`` is at its fixed point), for
+    ``z ~ N(0, q_star)``, as in Pennington et al. (2017).
+
+    Parameters
+    ----------
+    q_star : float > 0
+        The fixed point: second moment of every layer's pre-activations.
+
+    Returns
+    -------
+    sigma_w2 : float
+        Weight variance times the width (> 1).
+    sigma_b2 : float
+        Bias variance (>= 0; small when ``q_star`` is small).
+    """
+    q_star = require_real(q_star, "q_star", minimum=0.0, strict=True)
+    sigma_w2 = 1.0 / _gauss(lambda t: (1.0 - np.tanh(t) ** 2) ** 2, q_star)
+    sigma_b2 = q_star - sigma_w2 * _gauss(lambda t: np.tanh(t) ** 2, q_star)
+    return float(sigma_w2), float(max(sigma_b2, 0.0))
