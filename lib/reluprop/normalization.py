@@ -29,7 +29,7 @@ For ``dz`` every ``x_hat_j`` depends on every ``z_i`` through ``mu`` and
     d x_hat_j / d z_i = (delta_ij - 1/N) / sigma - (z_j - mu) x_hat_i / (N sigma^2)
                       = (1/sigma) (delta_ij - 1/N - x_hat_i x_hat_j / N)
 
-and summing ``du_hat_j d x_hat_j / d z_i`` over ``j`` gives the compact form
+and summing ``du_hat_j d x_hat_j / d z_i`` over ``j`` gives the compact form::
 
     dz_i = (1/sigma) (du_hat_i - mean_j(du_hat_j) - x_hat_i mean_j(du_hat_j x_hat_j))
                                                     (eq-layernorm-backward,

@@ -37,7 +37,7 @@ Conditionally on ``r``, each ``z_j = r @ W1[:, j]`` is N(0, 2 ||r||^2 / n), so
 ``E||h @ W2||^2 = n (1/m) E||h||^2 = ||r||^2``: the branch preserves the mean
 square, ``E||F(r)||^2 = ||r||^2``. The cross term ``E[r . F(r)]`` is 0
 because ``F`` is linear in ``W2``, which has mean 0 and is independent of
-``r`` and ``h``. Hence, exactly and at any width,
+``r`` and ``h``. Hence, exactly and at any width::
 
     E||r^(k+1)||^2 = (1 + alpha^2) E||r^(k)||^2,
     E||r^(L)||^2   = (1 + alpha^2)^L ||x||^2.          (eq-residual-variance)
@@ -58,7 +58,7 @@ independent of this block's weights, ``g = dr @ W2.T`` has i.i.d. entries of
 variance ``||dr||^2 / m`` given ``W1``; the ReLU mask keeps column ``j`` of
 ``W1`` with probability 1/2, symmetrically in the sign of that column, so
 ``E||(g * step(z)) @ W1.T||^2 = m (||dr||^2 / m) (1/2) n (2/n) = ||dr||^2``,
-and the cross term is again linear in ``W2``. So
+and the cross term is again linear in ``W2``. So::
 
     E||dC/dr^(k)||^2 = (1 + alpha^2) E||dC/dr^(k+1)||^2.
 
