@@ -51,7 +51,7 @@ def test_init_orthogonal_layers():
     np.testing.assert_allclose(layers[0].W @ layers[0].W.T, 4 * np.eye(5), atol=1e-13)
     np.testing.assert_allclose(layers[1].W.T @ layers[1].W, 4 * np.eye(3), atol=1e-13)
     assert all(not np.any(layer.b) for layer in layers)
-    with_bias = iso.init_orthogonal_layers([50, 4000], rng=np.random.default_rng(1), bias_std=0.5)
+    with_bias = iso.init_orthogonal_layers([20, 2000], rng=np.random.default_rng(1), bias_std=0.5)
     assert with_bias[0].b.std() == pytest.approx(0.5, rel=0.05)
     with pytest.raises(ValueError, match="bias_std"):
         iso.init_orthogonal_layers([2, 2], rng=np.random.default_rng(1), bias_std=-1.0)
@@ -164,11 +164,12 @@ def test_relu_he_mean_squared_singular_value_is_one():
 
 @pytest.mark.parametrize("activation, weights", [("relu", "gaussian"), ("relu", "orthogonal"), ("identity", "gaussian")])
 def test_spectrum_spread_matches_wide_network_theory(activation, weights):
-    """var(lambda)/mean^2 at width 128, depth 4 (8 draws x 4 examples) within 10 % of eq-jacobian-spectrum.
+    """var(lambda)/mean^2 at width 64, depth 4 (16 draws x 4 examples) within 10 % of eq-jacobian-spectrum.
 
-    Theory: 2L (ReLU, Gaussian), L (ReLU, orthogonal), L (linear, Gaussian).
+    Theory (width to infinity): 2L (ReLU, Gaussian), L (ReLU, orthogonal), L (linear,
+    Gaussian). At width 64 the measured values sit 5 to 7 % above it (finite width).
     """
-    _, norm_vars = _moments(activation, weights, 128, 4, 8, seed=1)
+    _, norm_vars = _moments(activation, weights, 64, 4, 16, seed=1)
     mean, var, _ = iso.predicted_jacobian_spectrum(4, activation, weights)
     assert norm_vars.mean() == pytest.approx(var / mean**2, rel=0.10)
 
