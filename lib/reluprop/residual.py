@@ -25,9 +25,11 @@ Backward, given ``dr = dC/dr^(k+1)`` (eq-residual-backward)::
 The inner layer's equations are those of :func:`reluprop.layers.backward_step`
 and are not written again here. For one example (a row), in the column
 convention of calculus, ``dC/dr^(k) = (I + alpha J_k)^T dC/dr^(k+1)`` with
-``J_k = W2^T diag(f'(z)) W1^T`` the branch's Jacobian; the identity term is
-why the gradient reaching ``r^(k)`` can never vanish through the block: it
-always contains ``dC/dr^(k+1)`` itself.
+``J_k = W2^T diag(f'(z)) W1^T`` the branch's Jacobian. Multiplying these
+factors over the blocks and expanding turns the product into a sum over
+paths (each block either skipped or taken); the path that skips every
+branch carries ``dC/dr^(L)`` to every block unchanged, however deep the
+network, where a plain network has only the path through every layer.
 
 Variance recursion (eq-residual-variance). Take ReLU, zero biases, ``W1``
 entries i.i.d. N(0, 2/n) (He) and ``W2`` entries i.i.d. N(0, 1/m), all
