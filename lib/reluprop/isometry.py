@@ -20,7 +20,8 @@ the eigenvalues of ``J J^T``. For wide layers (width to infinity at fixed
 depth), the ``W W^T`` and ``D_k^2`` factors are asymptotically free, and
 under free multiplicative convolution means multiply and normalized
 variances ``var / mean^2`` add. With ``sigma_w^2`` the weight variance times
-the width (2 for He, 1 for tanh's critical point), ``q_k`` the second moment
+the width (2 for He; 1 for tanh without biases, whose critical fixed point
+is ``q = 0``), ``q_k`` the second moment
 of ``z^(k)`` and ``mu_p(q) = E[f'(z)^(2p)]`` for ``z ~ N(0, q)`` this gives
 (eq-jacobian-spectrum)::
 
@@ -36,8 +37,10 @@ weights (all singular values equal). Special cases:
 - ReLU at He scale: ``mu_1 = mu_2 = 1/2``, so ``mean(lambda) = 1`` at every
   depth, and the normalized variance is ``2L`` for Gaussian weights and ``L``
   for orthogonal ones: no initialization makes a deep ReLU network
-  isometric (Pennington et al. 2017). Half the eigenvalues are 0 (the mask
-  ``D`` switches off about half of the units of every layer).
+  isometric (Pennington et al. 2017). In the wide limit half the
+  eigenvalues are exactly 0: the rank of ``J`` is at most the number of
+  active units in any one layer, about ``n/2``; at finite width the smallest
+  of these counts over many layers is lower, and more collapse.
 - tanh at ``sigma_w^2 = 1`` without biases: ``q_{k+1} = E[tanh(z)^2] < q_k``,
   so the pre-activations shrink with depth and ``f'`` approaches 1; with
   orthogonal weights the normalized variance stays small, but the mean
@@ -48,8 +51,10 @@ weights (all singular values equal). Special cases:
   depth and, with orthogonal weights, the normalized variance is
   ``L (mu_2 / mu_1^2 - 1)``, small when ``q*`` is small: dynamical isometry.
 
-These are wide-network limits; at finite width and large depth the measured
-spectrum spreads further (the depth-over-width effect of Part II). Singular
+These are wide-network limits. At finite width, once the depth is comparable
+to the width, a single draw departs from them: its mean squared singular
+value is a lottery (the depth-over-width effect of Part II), and
+``var / mean^2`` of ``n`` values can never exceed ``n - 1``. Singular
 values are computed from the explicit product in float64, so those below
 about ``1e-16`` times the largest are rounding noise.
 """
