@@ -39,7 +39,7 @@ exact for any ``eps`` (``sigma`` includes it). The two subtracted means are
 the coupling: the gradient at one unit (layer norm) or one example (batch
 norm) depends on the upstream gradient at all the others. They also remove
 the two directions the normalization cannot see: ``sum_i dz_i = 0`` (adding a
-constant to all ``z_i`` changes nothing) and, when ``eps = 0``,
+constant to all ``z_i`` changes nothing) and, in the limit ``eps -> 0``,
 ``sum_i x_hat_i dz_i = 0`` (scaling ``z`` by ``c > 0`` changes nothing). One
 consequence for batch normalization: a bias added to ``z`` before it is
 cancelled, and its gradient (``dz`` summed over the batch) is exactly 0 up to
