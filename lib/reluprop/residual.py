@@ -176,6 +176,10 @@ def residual_backward(dr, z, h, r_prev, W1, W2, alpha, activation):
 class ResidualBlock:
     """Parameters of one residual block r -> r + alpha * F(r) (a block of the network).
 
+    As a block it uses the activation the network assigns to its position as
+    the branch's nonlinearity f; a network of residual blocks ends with a
+    dense readout layer, so every residual block sits at a hidden position.
+
     Parameters
     ----------
     W1 : array, shape (n, m)
