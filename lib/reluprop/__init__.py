@@ -30,6 +30,9 @@ from . import training, variance
 
 # Part II, chapter Vanishing and exploding: gradient profiles and the explorer (ipywidgets imported lazily).
 from . import experiments, widgets
+
+# Part I, chapter The computational graph: the exercise checker (graph and backprop_cost are imported by name).
+from . import exercises_part1
 from .experiments import gradient_profile
 
 __all__ = [
