@@ -5,8 +5,9 @@ weight gradient of a scalar ReLU chain of ``L`` layers (``eq-chain``):
 
 - **expanding the chain**: evaluate ``eq-chain`` separately for each weight,
   as :func:`reluprop.scalar.chain_gradient` does. The gradient of ``w^(k)``
-  is a product of ``2 (L - k)`` factors, so all of them together take
-  ``Σ_k (2 + 2 (L - 1 - k)) = L^2 + L`` multiplications: O(L^2).
+  is a product of ``2 (L - k) + 1`` factors, which takes ``2 (L - k)``
+  multiplications, so all of them together take
+  ``Σ_{k=0}^{L-1} 2 (L - k) = L^2 + L``: O(L^2).
 - **reverse accumulation** (backpropagation): walk back once, reusing the
   product accumulated so far (``eq-graph-backward``). Per layer: one product
   for ``∂C/∂z``, one for ``∂C/∂w``, one to hand ``∂C/∂r`` down (not needed
