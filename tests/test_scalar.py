@@ -102,20 +102,27 @@ def test_three_layer_attempt_for_the_first_weight_only_flips_sign_when_all_activ
 
 @settings(max_examples=100, deadline=None)
 @given(positive, positive, positive, inputs, targets)
-def test_update_all_three_uses_the_wrong_inputs(w1, w2, w3, x, y):
+def test_update_all_three_is_the_learners_list_quoted_literally(w1, w2, w3, x, y):
     d_w3, d_w2, d_w1 = scalar.three_layer_gradients(w3, w2, w1, x, y)  # answer's order
     listed = scalar.first_attempt_update_all_three(w1, w2, w3, x, y)
-    # w1 (last layer): its input is r2 = ReLU(w2 ReLU(w3 x)) = w2 w3 x, not x
-    assert float(listed["w1"]) * (w2 * w3) == pytest.approx(-float(d_w1), rel=1e-10, abs=1e-13)
-    # w2: true is (ŷ - y) w1 r1 with r1 = w3 x; the list has (y - ŷ) w1 x
-    assert float(listed["w2"]) * w3 == pytest.approx(-float(d_w2), rel=1e-10, abs=1e-13)
-    # w3: only the sign
+    # w1 (last layer): the one-layer formula, error of the one-layer prediction ReLU(w1 x)
+    assert float(listed["w1"]) == pytest.approx((y - max(w1 * x, 0.0)) * x, rel=1e-12, abs=1e-15)
+    # w2: the two-layer formula, error of ReLU(w1 ReLU(w2 x))
+    assert float(listed["w2"]) == pytest.approx(
+        (y - max(w1 * max(w2 * x, 0.0), 0.0)) * w1 * x, rel=1e-12, abs=1e-15)
+    # w3: the three-layer formula, only the sign differs when all units are active
     assert float(listed["w3"]) == pytest.approx(-float(d_w3), rel=1e-10, abs=1e-13)
 
 
-def test_update_all_three_differs_beyond_sign_in_a_concrete_case():
-    w1, w2, w3, x, y = 1.5, 0.8, 1.2, 1.0, 0.3
+def test_update_all_three_shallower_error_terms_in_a_concrete_case():
+    # x = 2, y = 1: the learner's w1, w2 formulas are neither the truth nor its negative
+    w1, w2, w3, x, y = 0.8, 3.0, 0.5, 2.0, 1.0
     d_w3, d_w2, d_w1 = scalar.three_layer_gradients(w3, w2, w1, x, y)
     listed = scalar.first_attempt_update_all_three(w1, w2, w3, x, y)
-    assert float(listed["w1"]) != pytest.approx(-float(d_w1), rel=1e-3)
-    assert float(listed["w2"]) != pytest.approx(-float(d_w2), rel=1e-3)
+    assert [float(listed[k]) for k in ("w1", "w2", "w3")] == pytest.approx([-1.2, -6.08, -6.72])
+    assert [float(d_w1), float(d_w2), float(d_w3)] == pytest.approx([4.2, 1.12, 6.72])
+    # at y = 4 two mistakes cancel: w2's formula is right, w1's is exactly minus the truth
+    d_w3, d_w2, d_w1 = scalar.three_layer_gradients(w3, w2, w1, x, 4.0)
+    listed = scalar.first_attempt_update_all_three(w1, w2, w3, x, 4.0)
+    assert float(listed["w2"]) == pytest.approx(float(d_w2), rel=1e-12)
+    assert float(listed["w1"]) == pytest.approx(-float(d_w1), rel=1e-12)

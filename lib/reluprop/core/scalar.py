@@ -205,18 +205,24 @@ def first_attempt_three_layers(w1, w2, w3, x, y):
 def first_attempt_update_all_three(w1, w2, w3, x, y):
     """The question's list for updating all three weights of the 3-layer chain.
 
-    The one- and two-layer formulas are reused with the three-layer output ŷ:
+    Quoted literally: the learner lists their one-, two- and three-layer
+    formulas again, each with its own error term, so the first two measure
+    the error of a *shallower* network's prediction, not of the three-layer
+    ŷ = ReLU(w1 ReLU(w2 ReLU(w3 x))):
 
-    - ``"w1"``: (y - ŷ) x         (the last layer's input is taken to be x,
-      but it is ReLU(w2 ReLU(w3 x)))
-    - ``"w2"``: (y - ŷ) (w1 x)
-    - ``"w3"``: (y - ŷ) (w1 w2 x)
+    - ``"w1"``: (y - ReLU(w1 x)) x                      (:func:`first_attempt_one_layer`)
+    - ``"w2"``: (y - ReLU(w1 ReLU(w2 x))) (w1 x)        (:func:`first_attempt_two_layers`)
+    - ``"w3"``: (y - ŷ) (w1 w2 x)                       (:func:`first_attempt_three_layers`)
+
+    Compare with ``eq-three-dw``: besides the sign and the missing Step
+    factors, the inputs of ``w1`` and ``w2`` are ReLU(w2 ReLU(w3 x)) and
+    ReLU(w3 x), not x, and their error terms are those of shallower networks.
 
     Returns
     -------
     dict
         Keys ``"w1"``, ``"w2"``, ``"w3"`` (learner's numbering).
     """
-    w1, w2, w3, x, y = _f(w1), _f(w2), _f(w3), _f(x), _f(y)
-    e = y - _learner_three_layer_output(w1, w2, w3, x)
-    return {"w1": e * x, "w2": e * (w1 * x), "w3": e * (w1 * w2 * x)}
+    return {"w1": first_attempt_one_layer(w1, x, y),
+            "w2": first_attempt_two_layers(w1, w2, x, y),
+            "w3": first_attempt_three_layers(w1, w2, w3, x, y)}

@@ -22,10 +22,10 @@ def check_backward_step(fn, activation="relu") -> Diagnosis:
     rng = np.random.default_rng(2024)
     names = ["dz", "dr_prev", "dW", "db"]
     hints = {
-        "dz": "dz = dr * f'(z), elementwise (eq-backward-dz).",
-        "dr_prev": "dr_prev = dz @ W.T: each input unit sums over the units it feeds (eq-backward-dr).",
-        "dW": "dW = r_prev.T @ dz, shape (n_in, n_out): it sums over the batch (eq-backward-dw).",
-        "db": "db = dz.sum(axis=0): one entry per output unit, summed over the batch (eq-backward-db).",
+        "dz": "dz = dr * f'(z), elementwise.",
+        "dr_prev": "dr_prev = dz @ W.T: each input unit sums over the units it feeds.",
+        "dW": "dW = r_prev.T @ dz, shape (n_in, n_out): it sums over the batch.",
+        "db": "db = dz.sum(axis=0): one entry per output unit, summed over the batch.",
     }
     shapes = [(3, 4, 2), (1, 2, 3), (5, 3, 3)]
     per_name = {n: ([], [], [], []) for n in names}
