@@ -57,7 +57,7 @@ __all__ = [
 ]
 
 WIDE_LAYER_CONSTANT = 1.25
-"""5/4: Var[ln ||dC/dr^(0)||] per unit of sum_l 1/n_l for wide ReLU layers (Hanin and Nica)."""
+"""Hanin and Nica's constant 5/4, the growth of Var[ln ||dC/dr^(0)||] per unit of sum_l 1/n_l (wide ReLU layers)."""
 
 _EULER_GAMMA = 0.5772156649015329
 
