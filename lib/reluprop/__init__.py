@@ -26,7 +26,7 @@ from .descent import gradient_descent
 from . import cost_model, finite_differences
 
 # Part II, chapters Initialization and Training deep networks: variance recursions, SGD.
-from . import training, variance
+from . import optimizers, training, variance
 
 # Part II, chapter Vanishing and exploding: gradient profiles and the explorer (ipywidgets imported lazily).
 from . import experiments, widgets
@@ -63,6 +63,7 @@ __all__ = [
     # Part II, chapters Initialization and Training deep networks
     "variance",
     "training",
+    "optimizers",
     # Part II, chapter Vanishing and exploding
     "experiments",
     "gradient_profile",
