@@ -177,3 +177,15 @@ def test_train_needs_exactly_one_of_lr_and_optimizer():
         rp.training.train(net, x, y, lr=0.1, optimizer=Adam(), steps=1, batch_size=4, rng=rng)
     with pytest.raises(TypeError, match="optimizer"):
         rp.training.train(net, x, y, optimizer="adam", steps=1, batch_size=4, rng=rng)
+
+
+def test_a_parameter_that_never_had_a_gradient_does_not_move_even_with_eps_zero():
+    W = [np.ones((2, 2))]
+    b = [np.ones(2)]
+    dW = [np.array([[0.0, 1.0], [0.0, -2.0]])]
+    db = [np.zeros(2)]
+    opt = Adam(lr=0.1, eps=0.0)
+    with np.errstate(all="raise"):
+        W1, b1, _ = opt.step(W, b, dW, db, opt.init(W, b))
+    np.testing.assert_array_equal(W1[0], [[1.0, 0.9], [1.0, 1.1]])
+    np.testing.assert_array_equal(b1[0], [1.0, 1.0])

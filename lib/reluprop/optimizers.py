@@ -49,13 +49,19 @@ def adam_update(theta, g, m, v, t, lr, beta1, beta2, eps):
     Returns
     -------
     theta_new, m_new, v_new : arrays of the same shape
-        New arrays; the arguments are not modified.
+        New arrays; the arguments are not modified. Entries whose gradient
+        has been exactly 0 at every step so far do not move (with ``eps = 0``
+        the ratio would otherwise be 0/0).
     """
     m_new = beta1 * m + (1.0 - beta1) * g
     v_new = beta2 * v + (1.0 - beta2) * g * g
     m_hat = m_new / (1.0 - beta1**t)
     v_hat = v_new / (1.0 - beta2**t)
-    return theta - lr * m_hat / (np.sqrt(v_hat) + eps), m_new, v_new
+    denom = np.sqrt(v_hat) + eps
+    # A parameter whose gradient has been exactly 0 at every step has m_hat = v_hat = 0:
+    # it does not move, even with eps = 0 (where the ratio would be 0/0).
+    step = np.divide(m_hat, denom, out=np.zeros_like(m_hat), where=denom > 0)
+    return theta - lr * step, m_new, v_new
 
 
 @dataclass(frozen=True)
