@@ -163,15 +163,17 @@ def _evaluate(net, x, y, want_norms):
     return loss, np.array([np.linalg.norm(g) for g in grads.dW])
 
 
-def train(net, x, y, *, lr: float, steps: int, batch_size: int, rng, eval_every: int = 10,
-          record_grad_norms: bool = False, activation="relu",
-          output_activation="identity") -> TrainingResult:
-    """Minibatch SGD on the squared-error cost; returns a new network and its history.
+def train(net, x, y, *, lr: float | None = None, steps: int, batch_size: int, rng,
+          eval_every: int = 10, record_grad_norms: bool = False, activation="relu",
+          output_activation="identity", optimizer=None) -> TrainingResult:
+    """Minibatch SGD (or another optimizer) on the squared-error cost; returns a new network and its history.
 
     Each step draws ``batch_size`` distinct examples at random, computes the
     gradients with :meth:`reluprop.network.Network.gradients`, and applies
-    :func:`sgd_step`. The cost on the whole training set is recorded before
-    training, every ``eval_every`` steps and after the last step.
+    :func:`sgd_step` with learning rate ``lr``, or, when ``optimizer`` is
+    given, ``optimizer.step`` (e.g. :class:`reluprop.optimizers.Adam`). The
+    cost on the whole training set is recorded before training, every
+    ``eval_every`` steps and after the last step.
 
     Parameters
     ----------
@@ -181,7 +183,7 @@ def train(net, x, y, *, lr: float, steps: int, batch_size: int, rng, eval_every:
     x : array, shape (N, n_0)
     y : array, shape (N, n_L)
     lr : float
-        Learning rate, > 0.
+        Learning rate of plain SGD, > 0. Give either ``lr`` or ``optimizer``.
     steps : int
         Number of SGD steps, >= 0.
     batch_size : int
@@ -195,6 +197,9 @@ def train(net, x, y, *, lr: float, steps: int, batch_size: int, rng, eval_every:
     activation, output_activation : str
         Used only when ``net`` is a list of layers (default: ReLU hidden
         layers and a linear output, the usual choice for regression).
+    optimizer : object with ``init(W, b)`` and ``step(W, b, dW, db, state)``, optional
+        Replaces plain SGD: ``step`` returns ``(W_new, b_new, state_new)``,
+        as :class:`reluprop.optimizers.Adam` does.
 
     Returns
     -------
@@ -214,7 +219,15 @@ def train(net, x, y, *, lr: float, steps: int, batch_size: int, rng, eval_every:
         raise ValueError(f"y must have shape (N, n_L) = {(x.shape[0], net.sizes[-1])}; got {y.shape}")
     require_finite(x, "x")
     require_finite(y, "y")
-    lr = require_real(lr, "lr", minimum=0.0, strict=True)
+    if optimizer is None:
+        if lr is None:
+            raise ValueError("give lr (plain SGD) or optimizer; got neither")
+        lr = require_real(lr, "lr", minimum=0.0, strict=True)
+    elif lr is not None:
+        raise ValueError("give either lr (plain SGD) or optimizer (which has its own step size), not both")
+    elif not (callable(getattr(optimizer, "init", None)) and callable(getattr(optimizer, "step", None))):
+        raise TypeError(f"optimizer must have init(W, b) and step(W, b, dW, db, state) methods, "
+                        f"got {type(optimizer).__name__}")
     steps = require_int(steps, "steps", minimum=0)
     batch_size = require_int(batch_size, "batch_size", minimum=1)
     if batch_size > x.shape[0]:
@@ -225,6 +238,7 @@ def train(net, x, y, *, lr: float, steps: int, batch_size: int, rng, eval_every:
     record_steps, losses, norms = [], [], []
     diverged_at = None
     W, b = net.W, net.b
+    opt_state = None if optimizer is None else optimizer.init(W, b)
     with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
         loss, gn = _evaluate(net, x, y, record_grad_norms)
         record_steps.append(0)
@@ -233,7 +247,10 @@ def train(net, x, y, *, lr: float, steps: int, batch_size: int, rng, eval_every:
         for t in range(1, steps + 1):
             idx = rng.choice(x.shape[0], size=batch_size, replace=False)
             grads = net.gradients(x[idx], y[idx])
-            W_new, b_new = sgd_step(W, b, grads.dW, grads.db, lr)
+            if optimizer is None:
+                W_new, b_new = sgd_step(W, b, grads.dW, grads.db, lr)
+            else:
+                W_new, b_new, opt_state = optimizer.step(W, b, grads.dW, grads.db, opt_state)
             if not all(np.all(np.isfinite(a)) for a in W_new + b_new):
                 diverged_at = t
                 record_steps.append(t)
