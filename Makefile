@@ -13,11 +13,12 @@ NB_TIMEOUT ?= 120
 
 NOTEBOOKS := $(sort $(wildcard chapters/*.ipynb))
 
-.PHONY: help venv book test site-test notebooks serve clean distclean
+.PHONY: help venv book test test-fast site-test notebooks serve clean distclean
 
 help:
 	@echo "make book       build the website into _build/html (fails on any warning)"
 	@echo "make test       every test: library, book checks, strict nbval, the built site in Chromium"
+	@echo "make test-fast  library and exercise tests only: no book build, no notebooks, no slow tests"
 	@echo "make site-test  open every built page in headless Chromium (after make book)"
 	@echo "make notebooks  re-execute every chapter in place so stored outputs match the code"
 	@echo "make serve      serve _build/html on http://127.0.0.1:$(PORT)/"
@@ -42,8 +43,13 @@ book: venv
 # Without Debian's chromium the browser tests skip, unless REQUIRE_SITE=1
 # (as in CI) turns that skip into a failure.
 test: book
-	$(BIN)/python -m pytest -p no:cacheprovider tests chapters \
+	$(BIN)/python -m pytest -p no:cacheprovider --durations=15 tests chapters \
 		--nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg
+
+# The library and exercise tests without the book: markers from tests/conftest.py.
+test-fast: venv
+	$(BIN)/python -m pytest -p no:cacheprovider -q --durations=5 tests \
+		-m "not slow and not book and not site"
 
 # The browser tests alone, against the site last built by `make book`.
 site-test: venv

@@ -100,6 +100,7 @@ def test_backward_matches_autograd(case):
         np.testing.assert_allclose(grads.db[k], db_ref[k], rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(networks())
 def test_backward_matches_central_differences(case):

@@ -78,6 +78,7 @@ def test_quadrature_moments():
     [("relu", "he", 1.0, 0.0), ("relu", "xavier", 1.0, 0.0), ("leaky_relu", "he", 1.0, 0.5),
      ("relu", "he", 1.3, 0.0)],
 )
+@pytest.mark.slow
 def test_forward_variance_matches_measurement_at_several_widths(activation, scheme, scale, slope):
     rng = np.random.default_rng(11)
     exp = V.forward_variance_experiment(5, (16, 64, 256), scheme, scale, activation, rng=rng,
@@ -100,6 +101,7 @@ def test_backward_variance_matches_measurement(activation, scheme, slope):
     assert np.max(np.abs(np.log(m / p))) < 0.25
 
 
+@pytest.mark.slow
 def test_xavier_shrinks_a_30_layer_relu_signal_by_2_to_the_minus_29():
     rng = np.random.default_rng(13)
     m = V.measured_forward_variance([256] * 31, "xavier", rng=rng, batch=32, draws=8)
@@ -116,6 +118,7 @@ def test_sigmoid_prediction_is_an_approximation_but_close_when_wide():
 
 
 # ------------------------------------------------------------ finite width
+@pytest.mark.slow
 def test_fluctuation_spread_increases_with_depth_over_width():
     rng = np.random.default_rng(15)
     spreads = [V.log_grad_spread(L, 20, 150, rng) for L in (2, 20, 200)]  # L/n = 0.1, 1, 10
@@ -224,6 +227,7 @@ def test_regression_task_is_standardised_and_deterministic():
     assert rp.squared_error(np.zeros_like(y), y) == pytest.approx(1.0, rel=1e-12)
 
 
+@pytest.mark.slow
 def test_30_layer_relu_trains_with_he_and_stalls_with_xavier():
     baseline = 0.5
     he_net, x, y, rng = _deep("he", "relu", seed=3)
@@ -236,6 +240,7 @@ def test_30_layer_relu_trains_with_he_and_stalls_with_xavier():
     assert xa.final_loss > 0.95 * baseline
 
 
+@pytest.mark.slow
 def test_deep_sigmoid_net_stalls_at_the_baseline():
     net, x, y, rng = _deep("xavier", "sigmoid", seed=3)
     h = T.train(net, x, y, lr=0.01, steps=400, batch_size=32, rng=rng, eval_every=50).history

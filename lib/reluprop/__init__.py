@@ -6,31 +6,65 @@ examples, ``x`` has shape ``(batch, n_0)``, layer ``k`` has ``W[k]`` of shape
 ``(n_k, n_{k+1})`` and ``b[k]`` of shape ``(n_{k+1},)``, and
 ``z^(k+1) = r^(k) @ W^(k) + b^(k)``.
 
+The package has three rings:
+
+- :mod:`reluprop.core`, the teaching core (activations, losses, layers,
+  network, gradient checking, scalar chains); its modules are also
+  ``reluprop.activations``, ``reluprop.layers`` and so on;
+- theory and experiments beside it, one module per concept: mean-field
+  theory (:mod:`reluprop.theory`), descent paths, the first attempt, the cost
+  model, finite differences, variance recursions, training, depth experiments;
+- display and practice, loaded only when first used: figures
+  (:mod:`reluprop.plotting`, matplotlib), the explorer (:mod:`reluprop.widgets`,
+  ipywidgets) and the exercise checkers (:mod:`reluprop.exercises`).
+  ``import reluprop`` imports neither matplotlib.pyplot nor ipywidgets.
+
 >>> import numpy as np, reluprop as rp
 >>> rng = np.random.default_rng(0)
 >>> net = rp.Network(rp.init_layers([2, 3, 1], rng=rng))
 >>> grads = net.backward(net.forward(np.ones((4, 2))), np.zeros((4, 1)))
 """
 
-from . import activations, exercises, gradcheck, layers, losses, network, plotting, scalar
-from .activations import Activation, get_activation
-from .layers import Layer, backward_step, forward_step, init_layers, init_std
-from .losses import squared_error, squared_error_grad
-from .network import Gradients, Network, Trace
+import importlib as _importlib
+import sys as _sys
 
-# Part I, chapters One neuron and Two layers: descent paths, first attempt vs truth.
-from . import descent, first_attempt
-from .descent import gradient_descent
+from . import core
+from .core import activations, gradcheck, layers, losses, network, scalar
 
-# Part I, chapters The general layer and Gradient checking: cost of the passes, step-size sweeps.
-from . import cost_model, finite_differences
+# The core modules keep their short names: ``import reluprop.layers`` and
+# ``from reluprop.network import Network`` work as they always did.
+for _name in core.__all__ + ["_validate"]:
+    _sys.modules[f"{__name__}.{_name}"] = _importlib.import_module(f".core.{_name}", __name__)
+del _name
+_validate = core._validate
 
-# Part II, chapters Initialization and Training deep networks: variance recursions, SGD.
-from . import training, variance
+from .core.activations import Activation, get_activation  # noqa: E402
+from .core.layers import Layer, backward_step, forward_step, init_layers, init_std  # noqa: E402
+from .core.losses import squared_error, squared_error_grad  # noqa: E402
+from .core.network import Gradients, Network, Trace  # noqa: E402
 
-# Part II, chapter Vanishing and exploding: gradient profiles and the explorer (ipywidgets imported lazily).
-from . import experiments, widgets
-from .experiments import gradient_profile
+# Theory and experiments, one module per concept (chapters in brackets).
+from . import theory  # noqa: E402  (Initialization, Vanishing and exploding)
+from . import descent, first_attempt  # noqa: E402  (One neuron, Two layers)
+from .descent import gradient_descent  # noqa: E402
+from . import cost_model, finite_differences  # noqa: E402  (The general layer, Gradient checking)
+from . import training, variance  # noqa: E402  (Initialization, Training deep networks)
+from . import experiments  # noqa: E402  (Vanishing and exploding)
+from .experiments import gradient_profile  # noqa: E402
+
+#: Modules imported on first use (PEP 562): they pull in matplotlib or ipywidgets.
+_LAZY = ("plotting", "widgets", "exercises")
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return _importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "Activation",
@@ -45,12 +79,14 @@ __all__ = [
     "Network",
     "Trace",
     "Gradients",
+    "core",
     "activations",
     "losses",
     "layers",
     "network",
     "scalar",
     "gradcheck",
+    "theory",
     "exercises",
     "plotting",
     # Part I, chapters One neuron and Two layers

@@ -12,14 +12,14 @@ dominate the work:
   parameter needs ``dr^(0) = dC/dx``, so for ``k = 0`` it can be skipped.
 
 So the backward pass needs exactly ``2 F - B n_0 n_1`` multiply-adds when
-the forward pass needs ``F``; :func:`reluprop.layers.backward_step` computes
+the forward pass needs ``F``; :func:`reluprop.core.layers.backward_step` computes
 ``dr^(0)`` anyway (it is one function for every layer), which makes the
 library's backward pass exactly ``2 F``. The elementwise work (adding biases,
 activations, the Step factor, the bias sums) grows only like ``B n_{k+1}``
 per layer and is counted separately.
 
 :func:`multiply_adds` does the counting; :func:`time_forward_backward`
-measures both passes of a :class:`~reluprop.network.Network` on the same
+measures both passes of a :class:`~reluprop.core.network.Network` on the same
 machine, in the same run, so their ratio can be compared with the count.
 """
 
@@ -28,7 +28,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from ._validate import require_int, require_sizes
+from .core._validate import require_int, require_sizes
 
 __all__ = ["CostCount", "multiply_adds", "time_forward_backward"]
 
@@ -151,7 +151,7 @@ def time_forward_backward(net, x, y, repeats: int = 20):
         Fastest wall-clock time of one pass, in seconds. These depend on the
         machine and its load: compare them only with each other.
     """
-    from .network import Network  # local import keeps the module light
+    from .core.network import Network  # local import keeps the module light
 
     if not isinstance(net, Network):
         raise TypeError(f"net must be a Network, got {type(net).__name__}")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_float_array, require_finite, require_int, require_real
+from .core._validate import as_float_array, require_finite, require_int, require_real
 
 __all__ = ["DescentPath", "gradient_descent"]
 

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import scalar
-from .activations import get_activation, step
-from .layers import backward_step
+from .core import scalar
+from .core.activations import get_activation, step
+from .core.layers import backward_step
+from .theory import norm_gain, variance_gain
 
 __all__ = [
     "Diagnosis",
@@ -229,7 +230,7 @@ def check_relu_derivative(fn) -> Diagnosis:
 def check_one_neuron_gradient(fn) -> Diagnosis:
     """Check ``fn(w, x, y)`` = dC/dw for one ReLU neuron, ŷ = ReLU(w x), C = (ŷ - y)²/2.
 
-    The reference is :func:`reluprop.scalar.one_layer_gradient` (``eq-one-neuron-dw``).
+    The reference is :func:`reluprop.core.scalar.one_layer_gradient` (``eq-one-neuron-dw``).
     """
     cases = _scalar_cases()
     got, expected, desc, zero = [], [], [], []
@@ -247,7 +248,7 @@ def check_one_neuron_gradient(fn) -> Diagnosis:
 def check_two_layer_gradients(fn) -> Diagnosis:
     """Check ``fn(w0, w1, x, y)`` returning ``(dC/dw0, dC/dw1)`` for ŷ = ReLU(w1 ReLU(w0 x)).
 
-    The reference is :func:`reluprop.scalar.two_layer_gradients`
+    The reference is :func:`reluprop.core.scalar.two_layer_gradients`
     (``eq-two-dw0``, ``eq-two-dw1``).
     """
     cases = [(w0, w1, x, y) for (w0, x, y) in _scalar_cases() for w1 in (1.3, -0.6)]
@@ -275,7 +276,7 @@ def check_chain_gradient(fn, depth: int = 4) -> Diagnosis:
     """Check ``fn(w, x, y)`` returning the list ``[dC/dw^(0), ..., dC/dw^(L-1)]``
     for a scalar ReLU chain of ``depth`` layers (``eq-chain``).
 
-    The reference is :func:`reluprop.scalar.chain_gradient`. Weights are
+    The reference is :func:`reluprop.core.scalar.chain_gradient`. Weights are
     drawn from a fixed seed, so the check is the same on every run.
     """
     rng = np.random.default_rng(12345)
@@ -306,7 +307,7 @@ def check_chain_gradient(fn, depth: int = 4) -> Diagnosis:
 def check_backward_step(fn, activation="relu") -> Diagnosis:
     """Check ``fn(dr, z, r_prev, W)`` returning ``(dz, dr_prev, dW, db)`` for one batched layer.
 
-    The reference is :func:`reluprop.layers.backward_step`
+    The reference is :func:`reluprop.core.layers.backward_step`
     (``eq-backward-dz`` to ``eq-backward-db``). Shapes: ``dr``, ``z`` are
     (batch, n_out); ``r_prev`` is (batch, n_in); ``W`` is (n_in, n_out).
     """
@@ -441,13 +442,9 @@ def _wrap_hints(check):
 
 def _gain(activation, slope):
     act = get_activation(activation, slope=slope)
-    if act.name == "relu":
-        return 0.5, act
-    if act.name == "leaky_relu":
-        return 0.5 * (1.0 + act.params["slope"] ** 2), act
-    if act.name == "identity":
-        return 1.0, act
-    raise ValueError(f"activation must be 'relu', 'leaky_relu' or 'identity'; got {act.name!r}")
+    if act.name not in ("relu", "leaky_relu", "identity"):
+        raise ValueError(f"activation must be 'relu', 'leaky_relu' or 'identity'; got {act.name!r}")
+    return variance_gain(act), act
 
 
 @_wrap_hints
@@ -522,7 +519,7 @@ def check_variance_gain(fn) -> Diagnosis:
         except Exception:
             return Diagnosis(False, "✗ variance gain: return one number.", [], "shape")
         got.append(g)
-        expected.append(0.5 * (1.0 + a * a) * n * v)
+        expected.append(variance_gain("leaky_relu", slope=a) * n * v)
         desc.append(f"n_in = {n}, var_w = {v}, slope = {a}")
     hints = {
         "scale": "Half of a symmetric z is negative: E[ReLU(z)²] = Var[z]/2. Keep the 1/2.",
@@ -637,7 +634,7 @@ def check_signal_gain(fn) -> Diagnosis:
     def per_layer(factor):
         return [factor(s, a) ** L for s, L, a in cases]
 
-    expected = per_layer(lambda s, a: s * np.sqrt(1.0 + a * a))
+    expected = per_layer(lambda s, a: norm_gain("leaky_relu", s, slope=a))
     d = compare(name, got, expected, desc, rtol=1e-9, atol=0.0)
     if d.passed:
         return d

@@ -29,8 +29,10 @@ everything is then exactly positively homogeneous in ``s``: r^(k) scales as
 s^k, dC/dr^(k) as s^(L-k) and dC/dW^(k) as s^(L-1), with the very same
 active units, so the profile ``dW_norm / dW_norm[-1]`` does not depend on s.
 
-It calls the same per-layer functions as :class:`~reluprop.network.Network`:
-:func:`~reluprop.layers.forward_step` and :func:`~reluprop.layers.backward_step`.
+It runs the network's own code: each layer is a :class:`~reluprop.core.layers.Layer`
+(its ``forward``), and the backward pass is :func:`reluprop.core.network.backpropagate`,
+the loop behind :meth:`~reluprop.core.network.Network.backward_from`, with a hook that
+records the norms of each layer's result and frees what is no longer needed.
 
 Memory. At depth 2000 and width 512 the weights alone take 4 GiB. They are
 never stored: layer k's weights are ``scale * sqrt(2/n) * Z^(k)``, where the
@@ -54,21 +56,12 @@ flagged as overflow too. A zero can also be a true zero: a ReLU layer whose
 units are all inactive for every example passes nothing on;
 :meth:`GradientProfile.status` tells the two apart.
 
-Theory (mean field). For width n -> infinity, with the gradient-independence
-assumption (the weights used going back are treated as independent of those
-used going forward), the batch's Gram matrices follow scalar recursions. For
-a pre-activation z ~ N(0, q), with two examples at correlation c:
-
-    q^(k+1)          = 2 s^2 E[f(z)^2]                       (forward)
-    E||dr^(k)_b||^2  = 2 s^2 E[f'(z^(k+1))^2] E||dr^(k+1)_b||^2  (backward)
-
-and the same with E[f(u) f(v)], E[f'(u) f'(v)] for the off-diagonal (example
-pair) terms. For ReLU, E[f'(z)^2] = 1/2, so going back one layer multiplies
-||dr|| by exactly ``s``: the log falls by log s per layer. Leaky ReLU with
-slope a: by ``s * sqrt(1 + a^2)``. Sigmoid and tanh: by
-``s * sqrt(2 E[f'(z)^2])`` with z at the forward recursion's variance
-(Gauss-Hermite quadrature); sigmoid's f' <= 1/4 makes this about 0.3 at s = 1.
-ReLU and leaky ReLU use the closed forms of the arc-cosine kernel.
+Theory (mean field): :func:`reluprop.theory.mean_field_profile`, for width
+n -> infinity with the gradient-independence assumption. For ReLU going back
+one layer multiplies ||dr|| by exactly ``s``: the log falls by log s per
+layer; leaky ReLU with slope a: by ``s * sqrt(1 + a^2)``; sigmoid and tanh:
+by ``s * sqrt(2 E[f'(z)^2])`` with z at the forward recursion's variance
+(sigmoid's f' <= 1/4 makes this about 0.3 at s = 1).
 ||dW^(k)||^2 = sum over example pairs (a, b) of (r^(k)_a . r^(k)_b)(dz^(k+1)_a .
 dz^(k+1)_b); the theory keeps the pair terms (they are small here, because the
 output gradients of different examples are independent).
@@ -86,9 +79,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validate import require_generator, require_int, require_real
-from .activations import Activation, get_activation
-from .layers import backward_step, forward_step, init_std
+from .core._validate import require_generator, require_int, require_real
+from .core.activations import get_activation
+from .core.layers import Layer, init_std
+from .core.network import backpropagate
+from .theory import mean_field_profile
 
 __all__ = [
     "GradientProfile",
@@ -250,184 +245,6 @@ def _classify(values: np.ndarray):
     overflow = ~np.isfinite(values)
     underflow = np.isfinite(values) & (values < _TINY)
     return overflow, underflow
-
-
-# ---------------------------------------------------------------------------
-# Mean-field moments of the activations
-# ---------------------------------------------------------------------------
-
-
-class _PiecewiseLinear:
-    """Closed-form moments of f(z) = z (z > 0), a z (z <= 0): ReLU (a=0), leaky, identity (a=1).
-
-    Ratios ``cf(c)`` = E[f(u) f(v)] / E[f(u)^2] and ``cdf(c)`` =
-    E[f'(u) f'(v)] / E[f'(u)^2] for (u, v) centred Gaussian with equal
-    variances and correlation c (arc-cosine kernel of degree 1 and 0).
-    """
-
-    def __init__(self, a: float):
-        self.a = a
-        self.m2 = (1.0 + a * a) / 2.0  # E[f(z)^2] / q and E[f'(z)^2]
-
-    def log_ef2(self, log_q: float) -> float:
-        return log_q + math.log(self.m2)
-
-    def cf(self, c: float) -> float:
-        a = self.a
-        c = min(1.0, max(-1.0, c))
-        theta = math.acos(c)
-        k1 = (math.sqrt(max(0.0, 1.0 - c * c)) + (math.pi - theta) * c) / (2.0 * math.pi)
-        return (a * c + (1.0 - a) ** 2 * k1) / self.m2
-
-    def log_edf2(self, log_q: float) -> float:
-        return math.log(self.m2)
-
-    def cdf(self, c: float) -> float:
-        a = self.a
-        c = min(1.0, max(-1.0, c))
-        k0 = (math.pi - math.acos(c)) / (2.0 * math.pi)
-        return (a + (1.0 - a) ** 2 * k0) / self.m2
-
-
-class _Smooth:
-    """Moments of a smooth activation by quadrature (sigmoid, tanh).
-
-    One-dimensional expectations use the trapezoidal rule on a fine uniform
-    grid of the standardised variable (spectrally accurate for these smooth
-    integrands, even when f'(z) is a narrow bump compared with the spread of
-    z); the two-dimensional ones (pairs of examples, which only enter through
-    small cross-example terms) use a 32 x 32 Gauss-Hermite rule.
-    """
-
-    _x1 = np.linspace(-9.0, 9.0, 361)
-    _w1 = np.exp(-0.5 * _x1 * _x1)
-    _w1 = _w1 / _w1.sum()
-    _x2, _w2 = np.polynomial.hermite_e.hermegauss(32)
-    _w2 = _w2 / _w2.sum()
-    _U = np.repeat(_x2, _x2.size)
-    _V = np.tile(_x2, _x2.size)
-    _W = np.outer(_w2, _w2).ravel()
-
-    def __init__(self, f, df):
-        self.f, self.df = f, df
-        self._memo = {}  # the recursions reach fixed points: the same arguments come back
-
-    def _e1(self, g, log_q):
-        key = (g is self.df, log_q)
-        if key not in self._memo:
-            self._memo[key] = float(np.dot(self._w1, g(math.exp(0.5 * log_q) * self._x1) ** 2))
-        return self._memo[key]
-
-    def _e2(self, g, log_q, c):
-        c = min(1.0, max(-1.0, c))
-        key = (g is self.df, log_q, c)
-        if key not in self._memo:
-            sq = math.exp(0.5 * log_q)
-            u = sq * self._U
-            v = sq * (c * self._U + math.sqrt(max(0.0, 1.0 - c * c)) * self._V)
-            self._memo[key] = float(np.dot(self._W, g(u) * g(v)))
-        return self._memo[key]
-
-    def log_ef2(self, log_q):
-        return math.log(max(self._e1(self.f, log_q), 1e-300))
-
-    def cf(self, c, log_q):
-        return self._e2(self.f, log_q, c) / self._e1(self.f, log_q)
-
-    def log_edf2(self, log_q):
-        return math.log(max(self._e1(self.df, log_q), 1e-300))
-
-    def cdf(self, c, log_q):
-        return self._e2(self.df, log_q, c) / max(self._e1(self.df, log_q), 1e-300)
-
-
-def _moments(act: Activation):
-    if act.name == "relu":
-        return _PiecewiseLinear(0.0)
-    if act.name == "leaky_relu":
-        return _PiecewiseLinear(float(act.params["slope"]))
-    if act.name == "identity":
-        return _PiecewiseLinear(1.0)
-    return _Smooth(act.f, act.df)
-
-
-def _mean_field_piecewise(L, n, B, m, scale, x_gram, out_gram):
-    """:func:`_mean_field` for ReLU, leaky ReLU and the identity, vectorised.
-
-    Their E[f(z)^2] and E[f'(z)^2] are fixed multiples of q and 1, so every
-    logarithm is an arithmetic progression in k; only the pair correlation
-    needs a scalar loop.
-    """
-    log_2s2 = math.log(2.0 * scale * scale)
-    log_m2 = math.log(m.m2)
-    ks = np.arange(L + 1)
-    log_R0, cr0 = x_gram
-    log_R = log_R0 + ks * (log_2s2 + log_m2)
-    cr = np.empty(L + 1)
-    c = cr[0] = cr0
-    for k in range(1, L + 1):
-        c = cr[k] = m.cf(c)
-    # z^(k) has the pair correlation of r^(k-1); f'(z^(k)) pair ratio, k = 1..L
-    cz = np.clip(cr[:-1], -1.0, 1.0)
-    ratio = (m.a + (1.0 - m.a) ** 2 * (np.pi - np.arccos(cz)) / (2.0 * np.pi)) / m.m2
-    log_P_L, rp_L = out_gram
-    log_P = log_P_L + (L - ks) * (log_2s2 + log_m2)  # dr^(k), k = 0..L
-    log_Z = log_P[1:] + log_m2  # dz^(k), k = 1..L (index k - 1)
-    rz = rp_L * np.cumprod(ratio[::-1])[::-1]  # pair ratio of dz^(k), k = 1..L
-    pair = np.maximum(1.0 + (B - 1) * cr[:L] * rz, 1e-300)
-    log_dW2 = math.log(B) + log_R[:L] + log_Z + np.log(pair)
-    log_dr2 = math.log(B) + log_P
-    return log_dr2, log_dW2, log_R - math.log(n)
-
-
-def _mean_field(L, n, B, act, scale, x_gram, out_gram, loop=False):
-    """Mean-field log-moments; see the module docstring.
-
-    ``x_gram`` and ``out_gram`` are :func:`_gram_stats` of the input x and of
-    the output gradient dC/dr^(L). Returns natural-log arrays (log_dr2,
-    log_dW2, log_r2) of the predicted ||dr^(k)||^2 (k = 0..L), ||dW^(k)||^2
-    (k = 0..L-1) and mean r^(k)^2 (k = 0..L). Piecewise-linear activations
-    take the vectorised :func:`_mean_field_piecewise` unless ``loop``.
-    """
-    m = _moments(act)
-    smooth = isinstance(m, _Smooth)
-    if not smooth and not loop:
-        return _mean_field_piecewise(L, n, B, m, scale, x_gram, out_gram)
-    log_2s2 = math.log(2.0 * scale * scale)
-    # forward: per-example mean squared norm of r^(k) (log) and pair correlation
-    log_R = np.empty(L + 1)
-    cr = np.empty(L + 1)
-    log_q = np.empty(L + 1)  # pre-activation variance of z^(k), k >= 1
-    cz = np.empty(L + 1)
-    log_R[0], cr[0] = x_gram
-    log_q[0] = cz[0] = np.nan
-    for k in range(1, L + 1):
-        lq = log_2s2 + log_R[k - 1] - math.log(n)
-        c = cr[k - 1]
-        log_q[k], cz[k] = lq, c
-        log_R[k] = math.log(n) + m.log_ef2(lq)
-        cr[k] = m.cf(c, lq) if smooth else m.cf(c)
-    # backward: start from dC/dr^(L), then dz^(L) = dr^(L) * f'(z^(L))
-    log_P, rp = out_gram
-    log_dr2 = np.empty(L + 1)
-    log_dW2 = np.empty(L)
-    log_dr2[L] = math.log(B) + log_P
-    lq = log_q[L]
-    log_Z = log_P + m.log_edf2(lq)
-    rz = rp * (m.cdf(cz[L], lq) if smooth else m.cdf(cz[L]))
-    for k in range(L - 1, -1, -1):
-        # dW^(k) from r^(k) and dz^(k+1)
-        pair = 1.0 + (B - 1) * cr[k] * rz
-        log_dW2[k] = math.log(B) + log_R[k] + log_Z + math.log(max(pair, 1e-300))
-        # dr^(k) = dz^(k+1) @ W^(k).T
-        log_P, rp = log_2s2 + log_Z, rz
-        log_dr2[k] = math.log(B) + log_P
-        if k >= 1:  # dz^(k) = dr^(k) * f'(z^(k))
-            lq = log_q[k]
-            log_Z = log_P + m.log_edf2(lq)
-            rz = rp * (m.cdf(cz[k], lq) if smooth else m.cdf(cz[k]))
-    log_r2 = log_R - math.log(n)
-    return log_dr2, log_dW2, log_r2
 
 
 # ---------------------------------------------------------------------------
@@ -614,6 +431,53 @@ def _check_quantity(quantity):
 # ---------------------------------------------------------------------------
 
 
+class _DrawnLayers:
+    """Layers ``0..L-1`` whose weights are drawn (or fetched from a cache) when asked for.
+
+    A sequence of :class:`~reluprop.core.layers.Layer` for
+    :func:`~reluprop.core.network.backpropagate` that never holds more than one
+    layer's weights.
+    """
+
+    def __init__(self, weights, b, L):
+        self._weights, self._b, self._L = weights, b, L
+
+    def __len__(self):
+        return self._L
+
+    def __getitem__(self, k):
+        return Layer._unchecked(self._weights(k), self._b)
+
+
+class _RecomputedTrace:
+    """The forward record of :func:`gradient_profile`: ``z[k]`` kept, ``r[k] = f(z[k])`` recomputed.
+
+    With ``f = None`` (ReLU), ``z[k]`` holds r^(k) itself and ``r[k]`` returns it.
+    The last ``r[k]`` computed is remembered, since the backward loop asks for
+    r^(k+1) right after it asked for it as r^(k) of the layer above.
+    """
+
+    def __init__(self, z, x, f):
+        self.z = z
+        self.r = self
+        self.cache = _Nones()
+        self._x, self._f, self._last = x, f, (None, None)
+
+    def __getitem__(self, k):
+        if k == 0:
+            return self._x
+        if self._f is None:
+            return self.z[k]
+        if self._last[0] != k:
+            self._last = (k, self._f(self.z[k]))
+        return self._last[1]
+
+
+class _Nones:
+    def __getitem__(self, k):
+        return None
+
+
 def _check_activation(activation, slope):
     return get_activation(activation, slope=slope, allowed=PROFILE_ACTIVATIONS)
 
@@ -698,6 +562,7 @@ def gradient_profile(
     b = np.zeros(n)
     W = np.empty((n, n))  # one buffer for every layer's weights: no fresh allocation per layer
     x = np.random.default_rng([seed, 0]).standard_normal((B, n))
+    layers = _DrawnLayers(weights, b, L)
 
     r_rms = np.empty(L + 1)
     dead = np.full(L + 1, np.nan)
@@ -711,13 +576,12 @@ def gradient_profile(
     with np.errstate(all="ignore"):
         r_rms[0] = _norm(x) / math.sqrt(size)
         # forward: keep z^(k) only (for ReLU keep r^(k) = ReLU(z^(k)) instead: Step(r) = Step(z),
-        # so r^(k) serves backward_step both as the layer's input and in place of z^(k))
+        # so r^(k) serves the backward step both as the layer's input and in place of z^(k))
         keep_r = act.name == "relu"
         zs = [None] * (L + 1)
         r = x
         for k in range(L):
-            Wk = weights(k)
-            z, r = forward_step(r, Wk, b, act)
+            z, r, _ = layers[k].forward(r, act)
             zs[k + 1] = r if keep_r else z
             r_rms[k + 1] = _norm(r) / math.sqrt(size)
             z_n = _norm(z)
@@ -732,21 +596,22 @@ def gradient_profile(
                 dead[k + 1] = (n - np.count_nonzero(on.any(axis=0))) / n
                 if dead_layer is None and inactive[k + 1] == 1.0 and not z_over[: k + 1].any():
                     dead_layer = k + 1
-        del r
-        # backward from dC/dr^(L) = G, a random direction of norm 1
+        del r, z
+        # backward from dC/dr^(L) = G, a random direction of norm 1, through the network's own
+        # loop; the hook records the norms and frees z^(k+1) as soon as it has been used
         G = np.random.default_rng([seed, 2]).standard_normal((B, n))
         G /= _norm(G)
-        dr = G
         dr_norm[L] = 1.0
-        for k in range(L - 1, -1, -1):
-            Wk = weights(k)
-            r_prev = x if k == 0 else (zs[k] if keep_r else act.f(zs[k]))
-            _, dr, dW, _ = backward_step(dr, zs[k + 1], r_prev, Wk, act)
-            zs[k + 1] = None  # free as we go
-            dr_norm[k] = _norm(dr)
-            dW_norm[k] = _norm(dW)
-        del zs
-        log_dr2, log_dW2, log_r2 = _mean_field(L, n, B, act, scale, _gram_stats(x), _gram_stats(G))
+
+        def record(k, dz, dr_prev, grads):
+            zs[k + 1] = None
+            dr_norm[k] = _norm(dr_prev)
+            dW_norm[k] = _norm(grads["W"])
+
+        trace = _RecomputedTrace(zs, x, None if keep_r else act.f)
+        backpropagate(layers, lambda k: act, trace, G, on_block=record, keep=False)
+        del zs, trace
+        log_dr2, log_dW2, log_r2 = mean_field_profile(L, n, B, act, scale, _gram_stats(x), _gram_stats(G))
     # Backward values that used an overflowed forward pass are meaningless:
     # dr^(k) uses z^(k+1..L), dW^(k) uses z^(k..L).
     lost_above = np.logical_or.accumulate(z_over[::-1])[::-1]  # any z^(j) overflowed, j >= k

@@ -1,7 +1,7 @@
 """Finite differences under the microscope: step-size sweeps, precision, planted bugs.
 
 The chapter *Gradient checking* uses these to show *why* the checks in
-:mod:`reluprop.gradcheck` are set up as they are:
+:mod:`reluprop.core.gradcheck` are set up as they are:
 
 - :func:`error_vs_step` sweeps the step ``h`` of a central (``eq-central-diff``)
   or one-sided difference and returns its relative error (``eq-rel-error``)
@@ -12,19 +12,19 @@ The chapter *Gradient checking* uses these to show *why* the checks in
 - :func:`optimal_step` gives the step that balances truncation against
   round-off, ``eps^(1/3)`` or ``eps^(1/2)`` for machine epsilon ``eps``;
 - :func:`broken_backward` returns backward passes with a planted bug, which
-  :func:`reluprop.gradcheck.check_network` must catch.
+  :func:`reluprop.core.gradcheck.check_network` must catch.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_float_array, require_int
-from .activations import get_activation
-from .gradcheck import numerical_gradient, rel_error
-from .layers import backward_step
-from .losses import squared_error_grad
-from .network import Gradients, Network
+from .core._validate import as_float_array, require_int
+from .core.activations import get_activation
+from .core.gradcheck import numerical_gradient, rel_error
+from .core.layers import backward_step
+from .core.losses import squared_error_grad
+from .core.network import Network
 
 __all__ = [
     "cost_in_dtype",
@@ -103,7 +103,7 @@ def error_vs_step(net, x, y, hs, method: str = "central", dtype=np.float64, para
     float64, ``net.gradients(x, y)``.
 
     Two measures of the error are available. ``"max"`` is the largest
-    entrywise relative error with a floor, :func:`reluprop.gradcheck.rel_error`
+    entrywise relative error with a floor, :func:`reluprop.core.gradcheck.rel_error`
     (``eq-rel-error``), the measure of a pass/fail check; it is set by the
     entries with the smallest gradients. ``"norm"`` is
     ``||numerical - backprop|| / ||backprop||`` (Euclidean norms over all
@@ -227,7 +227,7 @@ BUGS = {
 
 
 def broken_backward(bug: str):
-    """A backward pass with one planted bug, for :func:`reluprop.gradcheck.check_network`.
+    """A backward pass with one planted bug, for :func:`reluprop.core.gradcheck.check_network`.
 
     Parameters
     ----------
@@ -238,37 +238,38 @@ def broken_backward(bug: str):
     Returns
     -------
     callable
-        ``backward(net, x, y)`` returning :class:`~reluprop.network.Gradients`,
+        ``backward(net, x, y)`` returning :class:`~reluprop.core.network.Gradients`,
         the signature ``check_network(..., backward=...)`` expects. Apart from
-        the bug it is :meth:`reluprop.network.Network.backward`.
+        the bug it is :meth:`reluprop.core.network.Network.backward`: the network's
+        own loop, :meth:`~reluprop.core.network.Network.backward_from`, with the
+        per-layer step replaced (its ``step`` hook) or the output gradient altered.
     """
     if bug not in BUGS:
         raise ValueError(f"bug must be one of {', '.join(repr(b) for b in BUGS)}; got {bug!r}")
     identity = get_activation("identity")
 
+    def buggy_step(k, block, dr, z, r, r_prev, cache, activation):
+        W = block.W
+        if bug == "no_step":
+            activation = identity
+        if bug == "no_transpose" and k >= 1:  # dr^(0) is not used by any parameter
+            if W.shape[0] != W.shape[1]:
+                raise ValueError(
+                    f"the 'no_transpose' bug needs square W[k] for k >= 1; W[{k}] has shape {W.shape}"
+                )
+            W = W.T  # backward_step then computes dz @ W.T.T = dz @ W
+        dz, dr_prev, dW, db = backward_step(dr, z, r_prev, W, activation)
+        return dz, dr_prev, {"W": dW, "b": db}
+
     def backward(net, x, y):
         trace = net.forward(x)
         y = as_float_array(y, "y", ndim=2)
-        batch = trace.r[0].shape[0]
-        L = net.depth
-        dW, db = [None] * L, [None] * L
-        dz, dr = [None] * (L + 1), [None] * (L + 1)
-        dr[L] = squared_error_grad(trace.r[L], y)
+        dr_L = squared_error_grad(trace.r[-1], y)
         if bug == "no_batch_mean":
-            dr[L] = dr[L] * batch
+            dr_L = dr_L * trace.r[0].shape[0]
         if bug == "sign":
-            dr[L] = -dr[L]
-        for k in range(L - 1, -1, -1):
-            W = net.W[k]
-            act = identity if bug == "no_step" else net.activation_of(k + 1)
-            if bug == "no_transpose" and k >= 1:  # dr^(0) is not used by any parameter
-                if W.shape[0] != W.shape[1]:
-                    raise ValueError(
-                        f"the 'no_transpose' bug needs square W[k] for k >= 1; W[{k}] has shape {W.shape}"
-                    )
-                W = W.T  # backward_step then computes dz @ W.T.T = dz @ W
-            dz[k + 1], dr[k], dW[k], db[k] = backward_step(dr[k + 1], trace.z[k + 1], trace.r[k], W, act)
-        return Gradients(dW=dW, db=db, dz=dz, dr=dr)
+            dr_L = -dr_L
+        return net.backward_from(trace, dr_L, step=buggy_step)
 
     backward.__doc__ = f"Backpropagation with a planted bug: {BUGS[bug]}."
     return backward

@@ -5,7 +5,7 @@ function; :func:`train` runs minibatch stochastic gradient descent
 
     W^(k) <- W^(k) - lr * dC/dW^(k),      b^(k) <- b^(k) - lr * dC/db^(k)
 
-with the gradients of :meth:`reluprop.network.Network.gradients` (the
+with the gradients of :meth:`reluprop.core.network.Network.gradients` (the
 squared-error cost, ``eq-cost``), and returns a *new* network with the
 history of the cost. Nothing is modified in place: layers are immutable, and
 every step builds new ones.
@@ -23,10 +23,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_float_array, require_finite, require_generator, require_int, require_real
-from .layers import Layer
-from .losses import squared_error
-from .network import Network
+from .core._validate import as_float_array, require_finite, require_generator, require_int, require_real
+from .core.layers import Layer
+from .core.losses import squared_error
+from .core.network import Network
 
 __all__ = ["make_regression_task", "TrainingHistory", "TrainingResult", "train", "sgd_step"]
 
@@ -136,7 +136,7 @@ def sgd_step(W, b, dW, db, lr):
     Parameters
     ----------
     W, b : lists of arrays
-        Weights and biases, shapes as in :class:`reluprop.layers.Layer`.
+        Weights and biases, shapes as in :class:`reluprop.core.layers.Layer`.
     dW, db : lists of arrays
         Their gradients, same shapes.
     lr : float
@@ -169,7 +169,7 @@ def train(net, x, y, *, lr: float, steps: int, batch_size: int, rng, eval_every:
     """Minibatch SGD on the squared-error cost; returns a new network and its history.
 
     Each step draws ``batch_size`` distinct examples at random, computes the
-    gradients with :meth:`reluprop.network.Network.gradients`, and applies
+    gradients with :meth:`reluprop.core.network.Network.gradients`, and applies
     :func:`sgd_step`. The cost on the whole training set is recorded before
     training, every ``eval_every`` steps and after the last step.
 

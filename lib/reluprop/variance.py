@@ -1,32 +1,19 @@
-"""Variance recursions at initialization: theory beside measurement.
+"""Variance at initialization: measurement beside the theory.
 
-For a bias-free network whose weights ``W^(k)`` are drawn independently with
-mean 0 and variance ``Var[W^(k)]``, the second moment of the pre-activations
-obeys the forward recursion (He et al. 2015; chapter *Initialization*)
-
-    q_{k+1} = n_k Var[W^(k)] E[f(z^(k))^2],      q_k = E[(z^(k))^2]
-
-and for ReLU, whose input ``z`` is symmetric about 0, ``E[ReLU(z)^2] = q_k / 2``
-exactly, so ``q_{k+1} = (1/2) n_k Var[W^(k)] q_k`` and He's choice
-``Var[W] = 2 / n_in`` (``eq-he``) keeps ``q`` constant. Leaky ReLU with slope
-``a`` has ``E[f(z)^2] = (1 + a^2) q / 2``. Going backwards, the second moment
-of the backpropagated signal ``dC/dr^(k)`` obeys
-
-    E[(dC/dr^(k))^2] = n_{k+1} Var[W^(k)] E[f'(z^(k+1))^2] E[(dC/dr^(k+1))^2]
-
-with ``E[Step(z)^2] = 1/2`` for ReLU. For ReLU, leaky ReLU and the identity
-the factors above are exact at any width (they need only the symmetry of
-``z``); for sigmoid and tanh they are computed for a Gaussian ``z`` by
-Gauss–Hermite quadrature, the wide-network (mean-field) approximation.
+The predictions (the forward and backward variance recursions and the
+activations' gains) live in :mod:`reluprop.theory`; they are re-exported
+here (``variance_gain``, ``activation_second_moment``,
+``derivative_second_moment``, ``predicted_forward_variance``,
+``predicted_backward_variance``) so that the chapter *Initialization* finds
+theory and measurement in one place.
 
 "Variance" here means the second moment per unit, averaged over units,
 examples and network draws: with zero biases and symmetric weights every
 pre-activation has mean 0 over draws, so the two coincide.
 
-The measurements build networks with :func:`reluprop.layers.init_layers`,
-run :meth:`reluprop.network.Network.forward`, and go backwards with
-:func:`reluprop.layers.backward_step`, the same per-layer function the
-network's own backward pass uses.
+The measurements build networks with :func:`reluprop.core.layers.init_layers`,
+run :meth:`reluprop.core.network.Network.forward`, and go backwards with
+:meth:`reluprop.core.network.Network.backward_from`.
 """
 
 from __future__ import annotations
@@ -35,10 +22,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_float_array, require_generator, require_int, require_real, require_sizes
-from .activations import get_activation
-from .layers import backward_step, init_layers, init_std
-from .network import Network, Trace
+from .core._validate import as_float_array, require_generator, require_int, require_real, require_sizes
+from .core.activations import get_activation
+from .core.layers import init_layers
+from .core.network import Network, Trace
+from .theory import (
+    MEAN_FIELD_ACTIVATIONS,
+    _slope,
+    activation_second_moment,
+    derivative_second_moment,
+    predicted_backward_variance,
+    predicted_forward_variance,
+    variance_gain,
+)
 
 __all__ = [
     "variance_gain",
@@ -56,152 +52,8 @@ __all__ = [
     "dead_unit_fraction",
 ]
 
-_EXACT = ("relu", "leaky_relu", "identity")
-_SUPPORTED = ("relu", "leaky_relu", "identity", "sigmoid", "tanh")
-_GH_NODES, _GH_WEIGHTS = np.polynomial.hermite_e.hermegauss(121)
-_GH_WEIGHTS = _GH_WEIGHTS / np.sqrt(2.0 * np.pi)  # weights of E over N(0, 1)
-
-
 def _activation(activation, slope):
-    return get_activation(activation, slope=slope, allowed=_SUPPORTED)
-
-
-def _slope(act) -> float:
-    return float(act.params.get("slope", 0.0)) if act.name == "leaky_relu" else 0.0
-
-
-def variance_gain(activation="relu", slope: float = 0.01) -> float:
-    """The factor ``E[f(z)^2] / E[z^2]`` for ``z`` symmetric about 0.
-
-    ReLU: 1/2; leaky ReLU with slope ``a``: (1 + a^2) / 2; identity: 1. One
-    layer then multiplies the second moment by ``n_in * Var[W] * gain``, so
-    the variance-preserving weight variance is ``1 / (gain * n_in)``.
-
-    Parameters
-    ----------
-    activation : str or Activation
-        ``"relu"``, ``"leaky_relu"`` or ``"identity"`` (the positively
-        homogeneous activations, for which the gain does not depend on the
-        scale of ``z``).
-    slope : float
-        Slope of leaky ReLU for ``z <= 0``.
-
-    Raises
-    ------
-    ValueError
-        For sigmoid and tanh, whose gain depends on the variance of ``z``:
-        use :func:`activation_second_moment` for them.
-    """
-    act = _activation(activation, slope)
-    if act.name not in _EXACT:
-        raise ValueError(
-            f"variance_gain is defined for relu, leaky_relu and identity; {act.name!r} is not "
-            "positively homogeneous, so its gain depends on Var[z]: use activation_second_moment"
-        )
-    if act.name == "identity":
-        return 1.0
-    a = _slope(act)
-    return 0.5 * (1.0 + a * a)
-
-
-def activation_second_moment(activation, q, slope: float = 0.01) -> float:
-    """``E[f(z)^2]`` for ``z`` with second moment ``q`` (Gaussian for sigmoid/tanh).
-
-    Exact for relu, leaky_relu and identity whenever ``z`` is symmetric
-    about 0 (``gain * q``); for sigmoid and tanh, ``z ~ N(0, q)`` is assumed
-    and the expectation is computed by Gauss–Hermite quadrature.
-    """
-    act = _activation(activation, slope)
-    q = float(q)
-    if act.name in _EXACT:
-        return variance_gain(act) * q
-    z = np.sqrt(max(q, 0.0)) * _GH_NODES
-    return float(np.sum(_GH_WEIGHTS * act.f(z) ** 2))
-
-
-def derivative_second_moment(activation, q, slope: float = 0.01) -> float:
-    """``E[f'(z)^2]`` for ``z`` with second moment ``q``.
-
-    ReLU: 1/2 (exact for symmetric ``z``); leaky ReLU: (1 + a^2)/2; identity:
-    1; sigmoid and tanh: Gauss–Hermite quadrature for ``z ~ N(0, q)``.
-    """
-    act = _activation(activation, slope)
-    if act.name in _EXACT:
-        return variance_gain(act)
-    z = np.sqrt(max(float(q), 0.0)) * _GH_NODES
-    return float(np.sum(_GH_WEIGHTS * act.df(z) ** 2))
-
-
-def _weight_variances(sizes, scheme, scale):
-    scale = require_real(scale, "scale", minimum=0.0)
-    return [init_std(scheme, n_in, n_out, scale) ** 2 for n_in, n_out in zip(sizes[:-1], sizes[1:])]
-
-
-def predicted_forward_variance(sizes, scheme: str = "he", scale: float = 1.0, activation="relu",
-                               *, slope: float = 0.01, input_second_moment: float = 1.0) -> np.ndarray:
-    """Predicted ``E[(z^(k))^2]`` for k = 1..L from the forward recursion.
-
-    ``q_1 = n_0 Var[W^(0)] E[x^2]`` (the input is not an activation's
-    output, so no 1/2 there), then ``q_{k+1} = n_k Var[W^(k)] E[f(z^(k))^2]``;
-    for ReLU ``q_{k+1} = (1/2) n_k Var[W^(k)] q_k``, so
-    ``q_L = q_1 * prod_{k=1}^{L-1} (1/2) n_k Var[W^(k)]``.
-
-    Parameters
-    ----------
-    sizes : sequence of int
-        Widths ``[n_0, ..., n_L]``.
-    scheme, scale
-        As in :func:`reluprop.layers.init_layers`: ``Var[W^(k)]`` is
-        ``init_std(scheme, n_k, n_{k+1}, scale) ** 2``.
-    activation : str
-        ``"relu"``, ``"leaky_relu"``, ``"identity"`` (exact), ``"sigmoid"``,
-        ``"tanh"`` (Gaussian approximation).
-    slope : float
-        Leaky ReLU's slope.
-    input_second_moment : float
-        ``E[x^2]`` per input unit (1 for standard normal inputs).
-
-    Returns
-    -------
-    array, shape (L,)
-        Entry ``k - 1`` is the prediction for layer ``k``.
-    """
-    sizes = require_sizes(sizes)
-    act = _activation(activation, slope)
-    var_w = _weight_variances(sizes, scheme, scale)
-    m = require_real(input_second_moment, "input_second_moment", minimum=0.0)
-    q = np.empty(len(var_w))
-    q[0] = sizes[0] * var_w[0] * m
-    for k in range(1, len(var_w)):
-        q[k] = sizes[k] * var_w[k] * activation_second_moment(act, q[k - 1])
-    return q
-
-
-def predicted_backward_variance(sizes, scheme: str = "he", scale: float = 1.0, activation="relu",
-                                *, slope: float = 0.01, input_second_moment: float = 1.0) -> np.ndarray:
-    """Predicted ``E[(dC/dr^(k))^2]`` for k = 0..L, relative to the output's.
-
-    Starts from ``E[(dC/dr^(L))^2] = 1`` and applies
-    ``E[(dC/dr^(k))^2] = n_{k+1} Var[W^(k)] E[f'(z^(k+1))^2] E[(dC/dr^(k+1))^2]``;
-    for ReLU ``E[Step^2] = 1/2``. (This treats the weights seen going back as
-    independent of the step pattern; for ReLU the measurement agrees.)
-
-    Returns
-    -------
-    array, shape (L + 1,)
-        Entry ``k`` is the prediction for ``dC/dr^(k)``; entry ``L`` is 1.
-    """
-    sizes = require_sizes(sizes)
-    act = _activation(activation, slope)
-    var_w = _weight_variances(sizes, scheme, scale)
-    q = predicted_forward_variance(sizes, scheme, scale, act, slope=slope,
-                                   input_second_moment=input_second_moment)
-    L = len(var_w)
-    g = np.empty(L + 1)
-    g[L] = 1.0
-    for k in range(L - 1, -1, -1):
-        g[k] = sizes[k + 1] * var_w[k] * derivative_second_moment(act, q[k]) * g[k + 1]
-    return g
+    return get_activation(activation, slope=slope, allowed=MEAN_FIELD_ACTIVATIONS)
 
 
 def _networks(sizes, scheme, scale, act, rng, draws):
@@ -214,9 +66,9 @@ def measured_forward_variance(sizes, scheme: str = "he", scale: float = 1.0, act
                               slope: float = 0.01) -> np.ndarray:
     """Measured ``E[(z^(k))^2]`` for k = 1..L on standard normal inputs.
 
-    Draws ``draws`` networks with :func:`reluprop.layers.init_layers`
+    Draws ``draws`` networks with :func:`reluprop.core.layers.init_layers`
     (every layer, the last included, uses ``activation``; zero biases), runs
-    :meth:`reluprop.network.Network.forward` on a fresh batch of standard
+    :meth:`reluprop.core.network.Network.forward` on a fresh batch of standard
     normal inputs for each, and averages ``z[k] ** 2`` over examples, units
     and draws.
 
@@ -251,10 +103,9 @@ def measured_forward_variance(sizes, scheme: str = "he", scale: float = 1.0, act
 def backward_from(net: Network, trace: Trace, dr_out) -> list:
     """Backpropagate a given ``dC/dr^(L)`` through ``net``, layer by layer.
 
-    The same per-layer step as :meth:`reluprop.network.Network.backward`
-    (:func:`reluprop.layers.backward_step`), started from an arbitrary
-    upstream gradient instead of the cost's: useful to follow a signal of
-    known size through the layers.
+    :meth:`reluprop.core.network.Network.backward_from` (the network's own
+    backward loop), started from an arbitrary upstream gradient instead of
+    the cost's: useful to follow a signal of known size through the layers.
 
     Parameters
     ----------
@@ -276,13 +127,7 @@ def backward_from(net: Network, trace: Trace, dr_out) -> list:
     dr_out = as_float_array(dr_out, "dr_out", ndim=2)
     if dr_out.shape != trace.r[-1].shape:
         raise ValueError(f"dr_out must have shape {trace.r[-1].shape} (batch, n_L); got {dr_out.shape}")
-    L = net.depth
-    dr = [None] * (L + 1)
-    dr[L] = dr_out
-    for k in range(L - 1, -1, -1):
-        _, dr[k], _, _ = backward_step(dr[k + 1], trace.z[k + 1], trace.r[k], net.W[k],
-                                       net.activation_of(k + 1))
-    return dr
+    return net.backward_from(trace, dr_out).dr
 
 
 def measured_backward_variance(sizes, scheme: str = "he", scale: float = 1.0, activation="relu",
@@ -446,7 +291,7 @@ def log_grad_spread(depth: int, width: int, draws: int, rng, *, scheme: str = "h
     """Spread over random networks of ``log ||dC/dr^(0)||`` at initialization.
 
     For each draw: a fresh network ``[width] * (depth + 1)`` from
-    :func:`reluprop.layers.init_layers` (zero biases), one standard normal
+    :func:`reluprop.core.layers.init_layers` (zero biases), one standard normal
     input (batch 1), and a backward pass (:func:`backward_from`) started
     from a random unit vector ``dC/dr^(L)`` instead of a cost's gradient, so
     that ``||dC/dr^(0)||`` is the factor by which the network scales the
@@ -464,8 +309,8 @@ def log_grad_spread(depth: int, width: int, draws: int, rng, *, scheme: str = "h
         Number of independent networks, >= 2.
     rng : numpy.random.Generator
     scheme, scale, activation, slope
-        As in :func:`reluprop.layers.init_layers` and
-        :func:`reluprop.activations.get_activation`.
+        As in :func:`reluprop.core.layers.init_layers` and
+        :func:`reluprop.core.activations.get_activation`.
 
     Returns
     -------

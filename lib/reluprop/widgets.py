@@ -23,7 +23,7 @@ from __future__ import annotations
 import io
 import time
 
-from ._validate import require_int, require_real
+from .core._validate import require_int, require_real
 from .experiments import PROFILE_ACTIVATIONS, WeightCache, gradient_profile, profile_grid
 
 __all__ = [

@@ -17,7 +17,7 @@ layer*)::
     db      = dz summed over the batch                  (eq-backward-db)
 
 :func:`forward_step` and :func:`backward_step` are pure functions; both the
-:class:`~reluprop.network.Network` and the depth experiments call them.
+:class:`~reluprop.core.network.Network` and the depth experiments call them.
 """
 
 from __future__ import annotations
@@ -36,7 +36,13 @@ SCHEMES = ("he", "xavier", "lecun", "normal")
 
 @dataclass(frozen=True, eq=False)
 class Layer:
-    """Parameters of one fully connected layer (no hidden state).
+    """One fully connected layer (no hidden state): the first block of the block protocol.
+
+    A block has ``n_in``, ``n_out``, ``params`` (name -> array) and the two
+    methods ``forward(r_prev, activation) -> (z, r, cache)`` and
+    ``backward(dr, z, r, r_prev, cache, activation) -> (dz, dr_prev, grads)``;
+    :meth:`reluprop.core.network.Network.backward_from` runs any list of blocks.
+    For a Layer they are :func:`forward_step` and :func:`backward_step`.
 
     Parameters
     ----------
@@ -83,6 +89,35 @@ class Layer:
     def n_out(self) -> int:
         """Number of outputs, ``n_{k+1}``."""
         return self.W.shape[1]
+
+    @property
+    def params(self) -> dict:
+        """The parameters by name, ``{"W": W, "b": b}`` (the block protocol)."""
+        return {"W": self.W, "b": self.b}
+
+    def forward(self, r_prev, activation):
+        """The block's forward: :func:`forward_step`, with no cache.
+
+        Returns ``(z, r, None)``: ``z`` and ``r`` of shape (batch, n_out).
+        """
+        z, r = forward_step(r_prev, self.W, self.b, activation)
+        return z, r, None
+
+    def backward(self, dr, z, r, r_prev, cache, activation):
+        """The block's backward: :func:`backward_step` (``r`` and ``cache`` are not needed).
+
+        Returns ``(dz, dr_prev, {"W": dW, "b": db})``.
+        """
+        dz, dr_prev, dW, db = backward_step(dr, z, r_prev, self.W, activation)
+        return dz, dr_prev, {"W": dW, "b": db}
+
+    @classmethod
+    def _unchecked(cls, W, b):
+        """A Layer around float64 arrays already known to be valid (no copy, no checks)."""
+        layer = object.__new__(cls)
+        object.__setattr__(layer, "W", W)
+        object.__setattr__(layer, "b", b)
+        return layer
 
     def __repr__(self) -> str:
         return f"Layer(n_in={self.n_in}, n_out={self.n_out})"
@@ -161,7 +196,7 @@ def forward_step(r_prev, W, b, activation):
     W : array, shape (n_k, n_{k+1})
     b : array, shape (n_{k+1},)
     activation : Activation or str
-        An :class:`~reluprop.activations.Activation` or its name.
+        An :class:`~reluprop.core.activations.Activation` or its name.
 
     Returns
     -------
