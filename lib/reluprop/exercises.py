@@ -679,3 +679,10 @@ def _wrap_hint(hint):
     """``"hint: ..."`` as detail lines, one per line of ``hint``, continuation lines indented."""
     first, *rest = hint.split("\n")
     return ["hint: " + first] + ["      " + line for line in rest]
+
+
+# Part III checkers live in their own modules and are re-exported here, so a
+# chapter calls every checker as ``rp.exercises.check_...``.
+from .exercises_part3_normalization import check_norm_backward  # noqa: E402
+
+__all__ += ["check_norm_backward"]
