@@ -473,7 +473,7 @@ def init_normalized_blocks(width, depth, norm, *, residual=False, alpha=1.0, sca
       (:func:`reluprop.layers.init_layers`);
     - plain, ``norm="layer"`` or ``"batch"``: :class:`NormalizedLayer` with the
       same weights (the normalization makes the result independent of ``scale``);
-    - residual, ``norm=None``: :func:`reluprop.residual.init_residual_blocks`
+    - residual, ``norm=None``: ``reluprop.residual.init_residual_blocks``
       with branch scale ``alpha`` (``scale`` must be 1);
     - residual with ``norm``: :class:`NormalizedResidualBlock` with ``W1`` as
       above and ``W2`` entries N(0, 2/n). The normalized ``u`` has mean square

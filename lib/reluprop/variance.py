@@ -321,7 +321,7 @@ def log_grad_spread(depth: int, width: int, draws: int, rng, *, scheme: str = "h
         As in :func:`reluprop.core.layers.init_layers` and
         :func:`reluprop.core.activations.get_activation`.
     weights : str
-        ``"gaussian"`` (i.i.d. normal entries, :func:`~reluprop.core.layers.init_layers`)
+        ``"gaussian"`` (i.i.d. normal entries, :func:`~reluprop.layers.init_layers`)
         or ``"orthogonal"`` (:func:`reluprop.isometry.orthogonal` times
         ``sqrt(width)`` times the scheme's standard deviation: the same mean
         square per entry, so the same mean of the squared norm).
