@@ -213,3 +213,32 @@ def test_plot_layer_profiles():
     assert len(ax.lines) == 2 and ax.get_yscale() == "log" and ax.get_title() == "t"
     import matplotlib.pyplot as plt
     plt.close(fig)
+
+
+# ---------------------------------------------------------------- chapter Orthogonal initialization and dynamical isometry
+def test_check_jacobian_spectrum():
+    check = rp.exercises.check_jacobian_spectrum
+    relu = lambda L, w: (1.0, 2.0 * L if w == "gaussian" else float(L))  # noqa: E731
+    linear = lambda L, w: (1.0, float(L) if w == "gaussian" else 0.0)  # noqa: E731
+    assert check(relu).passed and check(linear, "identity").passed
+    assert check(linear).kind == "other_activation"
+    assert check(relu, "identity").kind == "other_activation"
+    assert check(lambda L, w: relu(L, "orthogonal" if w == "gaussian" else "gaussian")).kind == "swapped"
+    assert check(lambda L, w: (1.0, 3.0 * L)).kind == "variance"
+    assert check(lambda L, w: (0.5, 2.0 * L)).kind == "wrong"
+    assert check(lambda L, w: 1.0).kind == "shape"
+    assert check(lambda L, w: 1 / 0).kind == "error"
+    with pytest.raises(ValueError, match="activation"):
+        check(relu, "tanh")
+
+
+@pytest.mark.parametrize("q_star", [0.01, 0.05, 0.3, 1.0])
+def test_critical_tanh(q_star):
+    from reluprop import isometry as iso
+    sigma_w2, sigma_b2 = iso.critical_tanh(q_star)
+    assert sigma_w2 > 1.0 and sigma_b2 >= 0.0
+    mean, var, q = iso.predicted_jacobian_spectrum(40, "tanh", "orthogonal", sigma_w2, q_star, sigma_b2)
+    assert abs(mean - 1.0) < 1e-9  # critical: the mean of lambda is 1 at every depth
+    np.testing.assert_allclose(q, q_star, rtol=1e-9)  # q_star is a fixed point
+    with pytest.raises(ValueError, match="q_star"):
+        iso.critical_tanh(0.0)

@@ -683,6 +683,7 @@ def _wrap_hint(hint):
 
 # Part III checkers live in their own modules and are re-exported here, so a
 # chapter calls every checker as ``rp.exercises.check_...``.
+from .exercises_part3_isometry import check_jacobian_spectrum  # noqa: E402
 from .exercises_part3_normalization import check_norm_backward  # noqa: E402
 
-__all__ += ["check_norm_backward"]
+__all__ += ["check_norm_backward", "check_jacobian_spectrum"]
