@@ -369,8 +369,9 @@ class NormalizedResidualBlock:
         F(r)     = h @ W2 + b2
         r^(k+1)  = r + alpha * F(r)                 (eq-normalized-residual)
 
-    The normalization sits inside the branch only (the pre-activation
-    arrangement of He et al. 2016): the identity path carries ``r`` untouched.
+    The normalization sits inside the branch only: the identity path carries
+    ``r`` untouched and nothing is applied after the sum, as in the
+    identity-mapping residual networks of He et al. (2016).
     Backward: ``du = alpha * dr`` at the branch output,
     :func:`reluprop.layers.backward_step` with the identity for the second
     layer (``dW2``, ``db2``, ``dh``), :meth:`NormalizedLayer.backward` for the
