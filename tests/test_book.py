@@ -21,7 +21,8 @@ CHAPTERS = ROOT / "chapters"
 LIBRARY = ROOT / "lib" / "reluprop"
 
 # Part captions in reading order; a part appears once it has a chapter.
-CAPTIONS = ["Part I: Backpropagation by hand", "Part II: Depth", "Appendix"]
+CAPTIONS = ["Part I: Backpropagation by hand", "Part II: Depth", "Part III: A thousand layers in practice",
+            "Appendix"]
 
 
 def load_toc() -> dict:

@@ -189,9 +189,9 @@ def test_predicted_spectrum_special_cases():
 
 
 @pytest.mark.parametrize("q_star", [1e-3, 0.01, 0.1, 1.0])
-def test_tanh_critical_point(q_star):
+def test_critical_tanh(q_star):
     """chi = 1 and q* a fixed point; the theory then keeps mean(lambda) = 1 and q constant at any depth."""
-    sw2, sb2 = iso.tanh_critical_point(q_star)
+    sw2, sb2 = iso.critical_tanh(q_star)
     assert sw2 > 1 and sb2 >= 0
     z = np.sqrt(q_star) * np.random.default_rng(0).standard_normal(2_000_000)
     assert sw2 * np.mean((1 - np.tanh(z) ** 2) ** 2) == pytest.approx(1.0, rel=2e-3)  # Monte Carlo, 2e6 samples
@@ -232,4 +232,4 @@ def test_bad_input():
     with pytest.raises(ValueError, match="depth"):
         iso.predicted_jacobian_spectrum(0)
     with pytest.raises(ValueError, match="q_star"):
-        iso.tanh_critical_point(0.0)
+        iso.critical_tanh(0.0)

@@ -47,7 +47,7 @@ weights (all singular values equal). Special cases:
   ``prod_k E[f'(z^(k))^2]`` is below 1 and keeps decaying with depth.
   Pennington et al. (2017) instead take ``sigma_w^2`` slightly above 1 and
   small biases so that ``chi = sigma_w^2 E[f'(z)^2] = 1`` at a small fixed
-  point ``q*`` (:func:`tanh_critical_point`): then the mean is 1 at every
+  point ``q*`` (:func:`critical_tanh`): then the mean is 1 at every
   depth and, with orthogonal weights, the normalized variance is
   ``L (mu_2 / mu_1^2 - 1)``, small when ``q*`` is small: dynamical isometry.
 
@@ -73,7 +73,7 @@ __all__ = [
     "input_output_jacobian",
     "jacobian_singular_values",
     "predicted_jacobian_spectrum",
-    "tanh_critical_point",
+    "critical_tanh",
     "WEIGHTS",
 ]
 
@@ -263,27 +263,41 @@ def predicted_jacobian_spectrum(depth, activation="relu", weights="gaussian", si
     return mean, float(norm_var * mean**2), np.array(qs)
 
 
-def tanh_critical_point(q_star):
-    """Weight and bias variances that make ``q_star`` a critical fixed point for tanh.
+def critical_tanh(q_star):
+    """Weight and bias variances that put a tanh network at a critical point with fixed point ``q_star``.
 
-    Solves ``sigma_w2 E[tanh'(z)^2] = 1`` (mean squared singular value 1 per
-    layer, ``chi = 1``) and ``q_star = sigma_w2 E[tanh(z)^2] + sigma_b2``
-    (the forward recursion of ``q`` is at its fixed point), for
-    ``z ~ N(0, q_star)``, as in Pennington et al. (2017).
+    Two conditions (Pennington, Schoenholz and Ganguli 2017), with
+    ``z ~ N(0, q_star)`` (eq-tanh-critical)::
+
+        sigma_w2 * E[tanh'(z)^2] = 1                 the mean of lambda is 1 per layer
+        sigma_w2 * E[tanh(z)^2] + sigma_b2 = q_star  q_star is a fixed point of the forward recursion
+
+    The first gives ``sigma_w2`` (slightly above 1 for small ``q_star``), the
+    second ``sigma_b2``. With these, :func:`predicted_jacobian_spectrum` with
+    ``q1 = q_star`` has mean exactly 1 at every depth, and its normalized
+    variance grows by ``s_W + mu_2 / mu_1^2 - 1`` per layer, which for
+    orthogonal weights (``s_W = 0``) is small when ``q_star`` is.
 
     Parameters
     ----------
     q_star : float > 0
-        The fixed point: second moment of every layer's pre-activations.
+        The second moment of the pre-activations at the fixed point.
 
     Returns
     -------
-    sigma_w2 : float
-        Weight variance times the width (> 1).
-    sigma_b2 : float
-        Bias variance (>= 0; small when ``q_star`` is small).
+    sigma_w2, sigma_b2 : float
+        Weight variance times the width, and bias variance.
+
+    Raises
+    ------
+    ValueError
+        If ``q_star`` is not a positive finite number, or so large that no
+        non-negative bias variance reaches it.
     """
     q_star = require_real(q_star, "q_star", minimum=0.0, strict=True)
-    sigma_w2 = 1.0 / _gauss(lambda t: (1.0 - np.tanh(t) ** 2) ** 2, q_star)
-    sigma_b2 = q_star - sigma_w2 * _gauss(lambda t: np.tanh(t) ** 2, q_star)
-    return float(sigma_w2), float(max(sigma_b2, 0.0))
+    act = get_activation("tanh")
+    sigma_w2 = 1.0 / _gauss(lambda t: act.df(t) ** 2, q_star)
+    sigma_b2 = q_star - sigma_w2 * _gauss(lambda t: act.f(t) ** 2, q_star)
+    if sigma_b2 < 0:
+        raise ValueError(f"q_star = {q_star} has no critical point with sigma_b2 >= 0 (it would need {sigma_b2:.3g})")
+    return float(sigma_w2), float(sigma_b2)

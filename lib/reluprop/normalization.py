@@ -52,9 +52,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_float_array, require_finite, require_real
+from ._validate import as_float_array, require_finite, require_generator, require_int, require_real
 from .activations import get_activation
-from .layers import backward_step, forward_step
+from .layers import backward_step, forward_step, init_layers
 
 __all__ = [
     "NormCache",
@@ -63,6 +63,8 @@ __all__ = [
     "batch_norm_forward",
     "batch_norm_backward",
     "NormalizedLayer",
+    "NormalizedResidualBlock",
+    "init_normalized_blocks",
     "NORMS",
 ]
 
@@ -355,3 +357,171 @@ def _vector(v, size, name, fill):
         raise ValueError(f"{name} must have shape (n_out,) = ({size},); got {v.shape}")
     require_finite(v, name)
     return v
+
+
+@dataclass(frozen=True, eq=False)
+class NormalizedResidualBlock:
+    """A residual block whose branch is a normalized layer: r -> r + alpha * F(r) (a block of the network).
+
+    Forward, for the stream ``r = r^(k)`` of shape ``(batch, n)``::
+
+        z        = r @ W1 + b1,  h = f(norm(z))     (NormalizedLayer)
+        F(r)     = h @ W2 + b2
+        r^(k+1)  = r + alpha * F(r)                 (eq-normalized-residual)
+
+    The normalization sits inside the branch only: the identity path carries
+    ``r`` untouched and nothing is applied after the sum, as in the
+    identity-mapping residual networks of He et al. (2016).
+    Backward: ``du = alpha * dr`` at the branch output,
+    :func:`reluprop.layers.backward_step` with the identity for the second
+    layer (``dW2``, ``db2``, ``dh``), :meth:`NormalizedLayer.backward` for the
+    first, and ``dr_prev = dr + (gradient through the branch)``.
+
+    Parameters
+    ----------
+    W1 : array, shape (n, m)
+    b1 : array, shape (m,), optional
+    W2 : array, shape (m, n)
+    b2 : array, shape (n,), optional
+    gamma, beta : arrays, shape (m,), optional
+        The normalization's scale and shift (ones and zeros if omitted).
+    norm : str
+        ``"layer"`` or ``"batch"``.
+    alpha : float
+        Branch scale, finite and >= 0 (fixed).
+    eps : float > 0
+
+    Attributes
+    ----------
+    n_in, n_out : int
+        Both ``n``.
+    params : dict
+        ``{"W1", "b1", "gamma", "beta", "W2", "b2"}``.
+    """
+
+    branch: NormalizedLayer
+    W2: np.ndarray
+    b2: np.ndarray
+    alpha: float
+
+    def __init__(self, W1, b1=None, W2=None, b2=None, gamma=None, beta=None, *, norm="layer",
+                 alpha=1.0, eps=1e-5):
+        from .residual import _check_alpha  # the residual module's check of alpha
+
+        branch = NormalizedLayer(W1, b1, gamma, beta, norm=norm, eps=eps)
+        if W2 is None:
+            raise TypeError("W2 is required: the branch's second layer, shape (m, n)")
+        W2 = as_float_array(W2, "W2", ndim=2)
+        n, m = branch.W.shape
+        if W2.shape != (m, n):
+            raise ValueError(
+                f"W2 must have shape (m, n) = ({m}, {n}) for W1 of shape {branch.W.shape}: a residual "
+                f"block adds its branch to its input, so the widths must match; got W2 of shape {W2.shape}"
+            )
+        require_finite(W2, "W2")
+        object.__setattr__(self, "branch", branch)
+        object.__setattr__(self, "W2", W2)
+        object.__setattr__(self, "b2", _vector(b2, n, "b2", 0.0))
+        object.__setattr__(self, "alpha", _check_alpha(alpha))
+
+    @property
+    def n_in(self) -> int:
+        """Stream width ``n``."""
+        return self.branch.n_in
+
+    @property
+    def n_out(self) -> int:
+        """Stream width ``n`` (the identity path)."""
+        return self.branch.n_in
+
+    @property
+    def params(self) -> dict:
+        """The trained parameters, by name: W1, b1, gamma, beta, W2, b2."""
+        p = self.branch.params
+        return {"W1": p["W"], "b1": p["b"], "gamma": p["gamma"], "beta": p["beta"],
+                "W2": self.W2, "b2": self.b2}
+
+    def forward(self, r_prev, activation):
+        """Block forward: ``(z, r, cache)``; ``z = r_prev @ W1 + b1`` of shape (batch, m)."""
+        z, h, branch_cache = self.branch.forward(r_prev, activation)
+        _, F = forward_step(h, self.W2, self.b2, _IDENTITY)
+        F *= self.alpha
+        F += r_prev
+        return z, F, (h, branch_cache)
+
+    def backward(self, dr, z, r, r_prev, cache, activation):
+        """Block backward: ``(dz, dr_prev, grads)`` with grads keyed like :attr:`params`."""
+        h, branch_cache = cache
+        du = self.alpha * np.asarray(dr, dtype=np.float64)
+        _, dh, dW2, db2 = backward_step(du, du, h, self.W2, _IDENTITY)
+        dz, dr_branch, g = self.branch.backward(dh, z, h, r_prev, branch_cache, activation)
+        dr_branch += dr
+        return dz, dr_branch, {"W1": g["W"], "b1": g["b"], "gamma": g["gamma"], "beta": g["beta"],
+                               "W2": dW2, "b2": db2}
+
+    def __repr__(self) -> str:
+        return (f"NormalizedResidualBlock(n={self.n_in}, m={self.branch.n_out}, "
+                f"norm={self.branch.norm!r}, alpha={self.alpha:g})")
+
+
+def init_normalized_blocks(width, depth, norm, *, residual=False, alpha=1.0, scale=1.0, rng):
+    """Draw ``depth`` blocks of width ``width``, with or without normalization and residual paths.
+
+    The four architectures of the chapter Normalization, all with ReLU in
+    mind and zero biases (``gamma = 1``, ``beta = 0``):
+
+    - plain, ``norm=None``: dense layers with He's weights N(0, scale^2 2/n)
+      (:func:`reluprop.layers.init_layers`);
+    - plain, ``norm="layer"`` or ``"batch"``: :class:`NormalizedLayer` with the
+      same weights (the normalization makes the result independent of ``scale``);
+    - residual, ``norm=None``: ``reluprop.residual.init_residual_blocks``
+      with branch scale ``alpha`` (``scale`` must be 1);
+    - residual with ``norm``: :class:`NormalizedResidualBlock` with ``W1`` as
+      above and ``W2`` entries N(0, 2/n). The normalized ``u`` has mean square
+      1 (up to ``eps``) and is symmetric in law, so ``E[relu(u)^2] = 1/2`` and
+      each branch adds a mean square of 1 per unit: for one example,
+      ``E[||r^(k)||^2] / n = E[x^2] + k alpha^2`` (eq-normalized-residual-variance),
+      growth linear in ``k`` instead of ``(1 + alpha^2)^k``.
+
+    Parameters
+    ----------
+    width : int >= 2
+    depth : int >= 1
+    norm : None, "layer" or "batch"
+    residual : bool
+    alpha : float >= 0
+        Branch scale of the residual architectures.
+    scale : float > 0
+        Multiplier of He's standard deviation for ``W`` (``W1``).
+    rng : numpy.random.Generator
+        Keyword-only, required.
+
+    Returns
+    -------
+    list of blocks, for :class:`reluprop.network.Network`
+    """
+    width = require_int(width, "width", minimum=2)
+    depth = require_int(depth, "depth", minimum=1)
+    if norm is not None and (not isinstance(norm, str) or norm not in NORMS):
+        raise ValueError(f"norm must be None, 'layer' or 'batch'; got {norm!r}")
+    if not isinstance(residual, (bool, np.bool_)):
+        raise TypeError(f"residual must be True or False, got {type(residual).__name__}")
+    scale = require_real(scale, "scale", minimum=0.0, strict=True)
+    require_generator(rng)
+    if not residual:
+        layers = init_layers([width] * (depth + 1), "he", scale, rng=rng)
+        return layers if norm is None else [NormalizedLayer(layer.W, norm=norm) for layer in layers]
+    from .residual import _check_alpha, init_residual_blocks
+
+    alpha = _check_alpha(alpha)
+    if norm is None:
+        if scale != 1.0:
+            raise ValueError(f"scale must be 1 for residual blocks without normalization; got {scale}")
+        return init_residual_blocks(width, depth, alpha=alpha, rng=rng)
+    std = np.sqrt(2.0 / width)
+    blocks = []
+    for _ in range(depth):
+        W1 = rng.standard_normal((width, width)) * (scale * std)
+        W2 = rng.standard_normal((width, width)) * std
+        blocks.append(NormalizedResidualBlock(W1, None, W2, None, norm=norm, alpha=alpha))
+    return blocks

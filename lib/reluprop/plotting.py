@@ -32,6 +32,8 @@ __all__ = [
     "plot_gradient_profile",
     "plot_profiles_grid",
     "plot_scale_sweep",
+    # Part III
+    "plot_layer_profiles",
 ]
 
 #: Okabe & Ito's palette, distinguishable with the common colour-vision deficiencies.
@@ -462,4 +464,41 @@ def plot_scale_sweep(results, *, width=7.0, height=3.4):
                    fontsize=10)
     ax_r.legend(fontsize=8, loc="lower right")
     ax_w.legend(fontsize=8, loc="lower right")
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# Part III (chapters "Normalization", "Orthogonal initialization and dynamical isometry")
+# ---------------------------------------------------------------------------
+
+def plot_layer_profiles(profiles, ax=None, *, ylabel=r"$\|\partial C/\partial r^{(k)}\|$", colors=None,
+                        styles=None, title=None, xlabel="layer $k$"):
+    """A per-layer quantity against ``k = 0..L`` on a log axis, one line per network.
+
+    Parameters
+    ----------
+    profiles : dict mapping a label to an array of shape (L + 1,)
+        E.g. the norms ``||dC/dr^(k)||`` of a backward pass, k = 0..L.
+    ax : matplotlib Axes, optional
+        Draw into it; a new figure otherwise.
+    colors, styles : dict mapping a label to a colour / a line style, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, ax = figure_and_axes(ax)
+    colors, styles = colors or {}, styles or {}
+    for i, (label, v) in enumerate(profiles.items()):
+        v = _np.asarray(v, dtype=float)
+        ax.plot(_np.arange(len(v)), v, styles.get(label, "-"), lw=1.5,
+                color=colors.get(label, PALETTE[i % len(PALETTE)]), label=label)
+    ax.set_yscale("log")
+    ax.xaxis.set_major_locator(_MaxNLocator(integer=True))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+    ax.grid(True, which="major", alpha=0.3)
+    if title:
+        ax.set_title(title)
     return fig

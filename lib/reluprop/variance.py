@@ -24,7 +24,7 @@ import numpy as np
 
 from .core._validate import as_float_array, require_generator, require_int, require_sizes
 from .core.activations import get_activation
-from .core.layers import init_layers
+from .core.layers import Layer, init_layers, init_std
 from .core.network import Network, Trace
 from .theory import (  # noqa: F401  (re-exported: the chapter finds theory and measurement here)
     MEAN_FIELD_ACTIVATIONS,
@@ -53,9 +53,17 @@ def _activation(activation, slope):
     return get_activation(activation, slope=slope, allowed=MEAN_FIELD_ACTIVATIONS)
 
 
-def _networks(sizes, scheme, scale, act, rng, draws):
+def _networks(sizes, scheme, scale, act, rng, draws, weights="gaussian"):
+    if weights == "gaussian":
+        for _ in range(draws):
+            yield Network(init_layers(sizes, scheme, scale, rng=rng), act, act)
+        return
+    from .isometry import orthogonal  # orthogonal draws with the scheme's mean square per entry
+
+    gains = [init_std(scheme, a, b, scale) * np.sqrt(max(a, b)) for a, b in zip(sizes[:-1], sizes[1:])]
     for _ in range(draws):
-        yield Network(init_layers(sizes, scheme, scale, rng=rng), act, act)
+        yield Network([Layer(orthogonal(a, b, rng=rng, scale=g))
+                       for a, b, g in zip(sizes[:-1], sizes[1:], gains)], act, act)
 
 
 def measured_forward_variance(sizes, scheme: str = "he", scale: float = 1.0, activation="relu",
@@ -284,7 +292,8 @@ class GradSpread:
 
 
 def log_grad_spread(depth: int, width: int, draws: int, rng, *, scheme: str = "he",
-                    scale: float = 1.0, activation="relu", slope: float = 0.01) -> GradSpread:
+                    scale: float = 1.0, activation="relu", slope: float = 0.01,
+                    weights: str = "gaussian") -> GradSpread:
     """Spread over random networks of ``log ||dC/dr^(0)||`` at initialization.
 
     For each draw: a fresh network ``[width] * (depth + 1)`` from
@@ -306,13 +315,20 @@ def log_grad_spread(depth: int, width: int, draws: int, rng, *, scheme: str = "h
         Number of independent networks, >= 2.
     rng : numpy.random.Generator
     scheme, scale, activation, slope
-        As in :func:`reluprop.layers.init_layers` and
-        :func:`reluprop.activations.get_activation`.
+        As in :func:`reluprop.core.layers.init_layers` and
+        :func:`reluprop.core.activations.get_activation`.
+    weights : str
+        ``"gaussian"`` (i.i.d. normal entries, :func:`~reluprop.layers.init_layers`)
+        or ``"orthogonal"`` (:func:`reluprop.isometry.orthogonal` times
+        ``sqrt(width)`` times the scheme's standard deviation: the same mean
+        square per entry, so the same mean of the squared norm).
 
     Returns
     -------
     GradSpread
     """
+    if not isinstance(weights, str) or weights not in ("gaussian", "orthogonal"):
+        raise ValueError(f"weights must be 'gaussian' or 'orthogonal'; got {weights!r}")
     depth = require_int(depth, "depth", minimum=1)
     width = require_int(width, "width", minimum=1)
     draws = require_int(draws, "draws", minimum=2)
@@ -321,7 +337,7 @@ def log_grad_spread(depth: int, width: int, draws: int, rng, *, scheme: str = "h
     sizes = [width] * (depth + 1)
     out = np.empty(draws)
     with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
-        for i, net in enumerate(_networks(sizes, scheme, scale, act, rng, draws)):
+        for i, net in enumerate(_networks(sizes, scheme, scale, act, rng, draws, weights)):
             trace = net.forward(rng.standard_normal((1, width)))
             u = rng.standard_normal((1, width))
             u /= np.linalg.norm(u)
