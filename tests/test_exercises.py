@@ -10,6 +10,7 @@ from reluprop import exercises as ex
 from reluprop import training as T
 from reluprop import scalar
 from reluprop.activations import relu, step
+from reluprop.optimizers import adam_update
 
 def test_relu_derivative_right_answers_pass_with_either_value_at_zero():
     assert ex.check_relu_derivative(lambda z: (z > 0).astype(float)).passed
@@ -291,3 +292,105 @@ def test_signal_gain_answer_matches_measurement():
     res = rp.experiments.gradient_profile(L, 512, "leaky_relu", s, 8, seed=9, slope=a)
     measured = res.dr_norm[0] / res.dr_norm[L]
     assert abs(math.log(measured) - L * math.log(s * math.sqrt(1 + a * a))) < 0.5
+
+
+# Chapter The computational graph
+
+def test_mul_backward_checker():
+    assert ex.check_mul_backward(lambda u, a, b: (u * b, u * a)).passed
+    swapped = ex.check_mul_backward(lambda u, a, b: (u * a, u * b))
+    assert not swapped.passed and "multiplied each input by itself" in str(swapped)
+    raising = ex.check_mul_backward(lambda u, a, b: 1 / 0)
+    assert raising.kind == "error" and "ZeroDivisionError" in raising.summary
+
+
+# Chapter Finite width
+
+def test_width_for_spread():
+    assert ex.check_width_for_spread(lambda L, s: 1.25 * L / s**2).passed
+    cases = {
+        "not_squared": lambda L, s: 1.25 * L / s,
+        "no_constant": lambda L, s: L / s**2,
+        "narrow_constant": lambda L, s: 1.6 * L / s**2,
+        "scale": lambda L, s: 3.0 * L / s**2,
+        "error": lambda L, s: 1 / 0,
+        "shape": lambda L, s: "many",
+    }
+    for kind, fn in cases.items():
+        d = ex.check_width_for_spread(fn)
+        assert not d.passed and d.kind == kind, (kind, d.kind)
+
+
+def test_typical_log_factor():
+    assert ex.check_typical_log_factor(lambda w: -1.25 * sum(1 / n for n in w)).passed
+    cases = {
+        "mean_square": lambda w: 0.0,
+        "sign": lambda w: 1.25 * sum(1 / n for n in w),
+        "half": lambda w: -0.625 * sum(1 / n for n in w),
+        "wrong": lambda w: -len(w) / 10,
+    }
+    for kind, fn in cases.items():
+        d = ex.check_typical_log_factor(fn)
+        assert not d.passed and d.kind == kind, (kind, d.kind)
+
+
+# Chapter Training deep networks: Adam
+
+def correct(theta, g, m, v, t, lr, beta1, beta2, eps):
+    return adam_update(theta, g, m, v, t, lr, beta1, beta2, eps)
+
+
+def no_bias_correction(theta, g, m, v, t, lr, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g**2
+    return theta - lr * m / (np.sqrt(v) + eps), m, v
+
+
+def uphill(theta, g, m, v, t, lr, beta1, beta2, eps):
+    new, m, v = adam_update(theta, g, m, v, t, lr, beta1, beta2, eps)
+    return 2 * theta - new, m, v
+
+
+def no_sqrt(theta, g, m, v, t, lr, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g**2
+    return theta - lr * (m / (1 - beta1**t)) / (v / (1 - beta2**t) + eps), m, v
+
+
+def no_square(theta, g, m, v, t, lr, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g
+    return theta - lr * (m / (1 - beta1**t)) / (np.sqrt(np.abs(v / (1 - beta2**t))) + eps), m, v
+
+
+def in_place(theta, g, m, v, t, lr, beta1, beta2, eps):
+    m *= beta1
+    m += (1 - beta1) * g
+    v2 = beta2 * v + (1 - beta2) * g**2
+    return theta - lr * (m / (1 - beta1**t)) / (np.sqrt(v2 / (1 - beta2**t)) + eps), m, v2
+
+
+def corrected_state(theta, g, m, v, t, lr, beta1, beta2, eps):
+    new, m, v = adam_update(theta, g, m, v, t, lr, beta1, beta2, eps)
+    return new, m / (1 - beta1**t), v / (1 - beta2**t)
+
+
+def raises(*args):
+    raise RuntimeError("boom")
+
+
+@pytest.mark.parametrize("fn, kind", [
+    (correct, "ok"), (no_bias_correction, "no_bias_correction"), (uphill, "sign"),
+    (no_sqrt, "no_sqrt"), (no_square, "no_square"), (in_place, "in_place"),
+    (corrected_state, "state"), (raises, "error"),
+])
+def test_each_slip_is_named(fn, kind):
+    d = ex.check_adam_update(fn)
+    assert d.kind == kind, str(d)
+    assert bool(d) is (kind == "ok")
+    assert "eq-" not in str(d)  # no internal labels in what the learner reads
+
+
+def test_wrong_return_shape_is_reported():
+    d = ex.check_adam_update(lambda *a: a[0])
+    assert not d and d.kind in {"shape", "error"}

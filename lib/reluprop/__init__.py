@@ -6,14 +6,21 @@ examples, ``x`` has shape ``(batch, n_0)``, layer ``k`` has ``W[k]`` of shape
 ``(n_k, n_{k+1})`` and ``b[k]`` of shape ``(n_{k+1},)``, and
 ``z^(k+1) = r^(k) @ W^(k) + b^(k)``.
 
-The package has three rings:
+The package has four rings:
 
 - :mod:`reluprop.core`, the teaching core (activations, losses, layers,
   network, gradient checking, scalar chains); its modules are also
   ``reluprop.activations``, ``reluprop.layers`` and so on;
 - theory and experiments beside it, one module per concept: mean-field
-  theory (:mod:`reluprop.theory`), descent paths, the first attempt, the cost
-  model, finite differences, variance recursions, training, depth experiments;
+  theory (:mod:`reluprop.theory`), the scalar computational graph and the
+  cost of three ways to a gradient, descent paths, the first attempt, the
+  cost model, finite differences, variance recursions, finite width,
+  frameworks' default initializations, training and optimizers, depth
+  experiments;
+- Part III's architectures, blocks that plug into the one backward loop:
+  residual blocks (:mod:`reluprop.residual`), normalization layers
+  (:mod:`reluprop.normalization`), and orthogonal initialization with the
+  input-output Jacobian (:mod:`reluprop.isometry`);
 - display and practice, loaded only when first used: figures
   (:mod:`reluprop.plotting`, matplotlib), the explorer (:mod:`reluprop.widgets`,
   ipywidgets) and the exercise checkers (:mod:`reluprop.exercises`).
@@ -51,6 +58,10 @@ from . import cost_model, finite_differences  # noqa: E402  (The general layer, 
 from . import training, variance  # noqa: E402  (Initialization, Training deep networks)
 from . import experiments  # noqa: E402  (Vanishing and exploding)
 from .experiments import gradient_profile  # noqa: E402
+from . import graph, backprop_cost  # noqa: E402  (The computational graph)
+from . import finite_width, framework_inits  # noqa: E402  (Finite width, Initialization)
+from . import optimizers  # noqa: E402  (Training deep networks)
+from . import residual, normalization, isometry  # noqa: E402  (Part III)
 
 #: Modules imported on first use (PEP 562): they pull in matplotlib or ipywidgets.
 _LAZY = ("plotting", "widgets", "exercises")
@@ -103,6 +114,17 @@ __all__ = [
     "experiments",
     "gradient_profile",
     "widgets",
+    # Part I, chapter The computational graph
+    "graph",
+    "backprop_cost",
+    # Part II, chapters Initialization, Finite width and Training deep networks
+    "finite_width",
+    "framework_inits",
+    "optimizers",
+    # Part III
+    "residual",
+    "normalization",
+    "isometry",
 ]
 
 __version__ = "0.1.0"

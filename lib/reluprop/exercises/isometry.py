@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .exercises import Diagnosis, _call, _wrap_hint, compare
-from .isometry import WEIGHTS, predicted_jacobian_spectrum
+from .engine import Diagnosis, call, compare, hint_lines
+from ..isometry import WEIGHTS, predicted_jacobian_spectrum
 
 __all__ = ["check_jacobian_spectrum"]
 
@@ -39,7 +39,7 @@ def check_jacobian_spectrum(fn, activation="relu") -> Diagnosis:
     cases = [(L, w) for L in _DEPTHS for w in WEIGHTS]
     got, desc = [], []
     for L, w in cases:
-        g, err = _call(fn, name, L, w)
+        g, err = call(fn, name, L, w)
         if err is not None:
             return err
         try:
@@ -70,13 +70,13 @@ def check_jacobian_spectrum(fn, activation="relu") -> Diagnosis:
     ]
     for kind, values, summary, hint in patterns:
         if all(np.allclose(g, v, rtol=1e-9, atol=1e-12) for g, v in zip(got, values)):
-            return Diagnosis(False, f"✗ {name}: {summary}", d.details[:3] + _wrap_hint(hint), kind)
+            return Diagnosis(False, f"✗ {name}: {summary}", d.details[:3] + hint_lines(hint), kind)
     if all(np.isclose(g[0], e[0], rtol=1e-9) for g, e in zip(got, expected)):
         return Diagnosis(False, f"✗ {name}: the mean is right, the normalized variance is not.",
-                         d.details[:3] + _wrap_hint(
+                         d.details[:3] + hint_lines(
                              "under free multiplication normalized variances add: one term per layer,\n"
                              "(weights' share) + mu_2 / mu_1^2 - 1 (the activation's share)."), "variance")
     return Diagnosis(False, f"✗ {name}: differs from eq-jacobian-spectrum.",
-                     d.details[:3] + _wrap_hint(
+                     d.details[:3] + hint_lines(
                          "at the critical scale the mean is 1 for every depth; the normalized\n"
                          "variance is a sum of one term per layer."), d.kind)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .exercises import Diagnosis, compare
+from .engine import Diagnosis, compare
 
 __all__ = ["check_mul_backward"]
 

@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from .exercises import Diagnosis, compare
-from .finite_width import WIDE_LAYER_CONSTANT
+from .engine import Diagnosis, call, compare
+from ..finite_width import WIDE_LAYER_CONSTANT
 
 __all__ = ["check_typical_log_factor", "check_width_for_spread"]
 
 
 def _call_number(fn, name, *args):
-    try:
-        value = fn(*args)
-    except Exception as exc:  # the learner's code may raise anything
-        return None, Diagnosis(False, f"✗ {name}: your function raised {type(exc).__name__}: {exc}",
-                               [], "error")
+    """``(float(fn(*args)), None)``, or ``(None, Diagnosis)`` if it raised or did not return a number."""
+    value, err = call(fn, name, *args)
+    if err is not None:
+        return None, err
     try:
         return float(value), None
     except Exception:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .exercises import Diagnosis, _call, _wrap_hint, compare
-from .normalization import NORMS, batch_norm_backward, batch_norm_forward, layer_norm_backward, layer_norm_forward
+from .engine import Diagnosis, call, compare, hint_lines
+from ..normalization import NORMS, batch_norm_backward, batch_norm_forward, layer_norm_backward, layer_norm_forward
 
 __all__ = ["check_norm_backward"]
 
@@ -63,7 +63,7 @@ def check_norm_backward(fn, norm="layer") -> Diagnosis:
         z = rng.standard_normal((batch, n)) * 2.0 + 0.5
         _, cache = forward(z, np.ones(n), np.zeros(n), 1e-5)
         du = rng.standard_normal((batch, n))
-        g, err = _call(fn, name, du.copy(), cache.x_hat.copy(), cache.sigma.copy())
+        g, err = call(fn, name, du.copy(), cache.x_hat.copy(), cache.sigma.copy())
         if err is not None:
             return err
         got.append(g)
@@ -81,8 +81,8 @@ def check_norm_backward(fn, norm="layer") -> Diagnosis:
             match = False
         if match:
             return Diagnosis(False, f"✗ {name}: {hint.splitlines()[0].split(':')[0]}.",
-                             d.details[:3] + _wrap_hint(hint), kind)
-    return Diagnosis(False, d.summary, d.details[:3] + _wrap_hint(
+                             d.details[:3] + hint_lines(hint), kind)
+    return Diagnosis(False, d.summary, d.details[:3] + hint_lines(
         "dz = (du - mean(du) - x_hat * mean(du * x_hat)) / sigma, with the means over\n"
         + ("the units of each example (axis 1)." if norm == "layer" else "the examples of each unit (axis 0).")),
         d.kind)
