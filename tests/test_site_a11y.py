@@ -4,10 +4,11 @@ axe-core's JavaScript comes from the npm package pinned in
 ``tests/site/package-lock.json`` (``make site-deps`` runs ``npm ci`` there),
 never from the network. Every page of ``_toc.yml`` is opened in headless
 Chromium (as in tests/test_site.py), typeset, switched to the theme's light
-and then dark mode, and checked against axe's WCAG 2.0 and 2.1 level A and AA
-rules: 0 violations are allowed. Each violation is reported with its rule, the
-elements and axe's summary; the counts per page and mode are written to
-``_build/screenshots/axe-results.json``.
+and then dark mode, and checked against axe's rules for WCAG 2 levels A and
+AA (its tags ``wcag2a`` and ``wcag2aa``): 0 violations are allowed. Each
+violation is reported with its rule, the elements and axe's summary; the
+counts per page and mode are written to ``_build/screenshots/axe-results.json``,
+and a full-page screenshot of each page in dark mode to ``_build/screenshots/``.
 
 Skipped with a message when the site, Chromium, selenium or axe-core is
 missing, and failing instead under REQUIRE_SITE=1.
@@ -24,6 +25,8 @@ from test_site import (  # noqa: F401 - fixtures are found by name
     PAGES,
     SHOTS,
     WAIT_FOR_MATHJAX,
+    _screenshot,
+    _shot_name,
     _unavailable,
     _wait_for,
     base_url,
@@ -34,7 +37,7 @@ from test_site import (  # noqa: F401 - fixtures are found by name
 ROOT = Path(__file__).resolve().parents[1]
 AXE = ROOT / "tests" / "site" / "node_modules" / "axe-core" / "axe.min.js"
 AXE_VERSION = "4.14.1"  # as pinned in tests/site/package.json
-TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+TAGS = ["wcag2a", "wcag2aa"]  # WCAG 2.0 levels A and AA
 RESULTS: dict[str, dict[str, int]] = {}
 
 RUN_AXE = """
@@ -86,6 +89,8 @@ def test_page_has_no_axe_violations(page, site, base_url, browser, axe_source):
         assert "error" not in result, f"axe failed on {page}: {result['error']}"
         assert result["version"] == AXE_VERSION, f"axe-core {result['version']}, expected {AXE_VERSION}"
         RESULTS.setdefault(page, {})[mode] = sum(len(v["nodes"]) for v in result["violations"])
+        if mode == "dark":  # to be looked at: figures must stay legible on the dark page
+            _screenshot(driver, SHOTS / f"{_shot_name(page)}-dark.png")
         if result["violations"]:
             problems.append(f"{mode} mode:")
             problems += ["  " + line for line in _describe(result["violations"])]
