@@ -58,6 +58,7 @@ from .experiments import WeightCache, gradient_profile
 
 __all__ = [
     "EXPLORER_CONTROLS",
+    "SERIES",
     "FORMAT",
     "layer_indices",
     "encode_series",
@@ -80,7 +81,7 @@ EXPLORER_CONTROLS = (
      "values": (0.25, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0, 1.05, 1.1, 1.2, 1.41, 2.0, 4.0), "initial": 1.0},
 )
 
-#: The quantities stored per profile: (key, quantity of GradientProfile, theory?).
+#: The quantities stored per profile: (key in the file, quantity of GradientProfile, theory or measured).
 SERIES = (("dr", "dr", False), ("dr_theory", "dr", True), ("dW", "dW", False), ("dW_theory", "dW", True))
 
 # Base draws of width 128 and depth 2000 take 250 MiB; the scaled copies as much again.
