@@ -159,7 +159,16 @@
           x: { time: false },
           y: { range: () => self.yRange },
         },
-        legend: { show: true, live: false },
+        legend: {
+          show: true,
+          live: false,
+          // a filled marker for a measured series, a dashed outline for a theory
+          markers: {
+            width: 2,
+            dash: (u, i) => (self.isTheory(i) ? "dashed" : "solid"),
+            fill: (u, i) => (i > 0 && !self.isTheory(i) ? u.series[i].stroke(u, i) : "transparent"),
+          },
+        },
         cursor: { show: true, points: { show: false }, drag: { x: false, y: false } },
         series: [{ label: "layer k" }, ...this.seriesOptions()],
         axes: [
@@ -176,6 +185,10 @@
       // uPlot's legend table lists the series; it is a description, not data to navigate.
       const legend = this.plot.querySelector(".u-legend");
       if (legend) legend.setAttribute("role", "presentation");
+    }
+
+    isTheory(seriesIndex) {
+      return seriesIndex > 0 && this.data.series[seriesIndex - 1].endsWith("_theory");
     }
 
     width() {
