@@ -98,6 +98,22 @@ def test_a_file_round_trips_through_json(small, tmp_path):
     assert back["controls"] == json.loads(json.dumps(small["controls"]))
 
 
+def test_a_further_control_is_passed_to_the_profile():
+    """Part of the design: a new control adds a dimension, and its name is a keyword of the profile."""
+    controls = (dict(SMALL[0], values=("leaky_relu",), labels=("leaky ReLU",), initial="leaky_relu"),
+                {"name": "slope", "label": "slope", "values": (0.01, 0.5), "initial": 0.01},
+                *SMALL[1:])
+    data = ed.explorer_data(controls, max_points=21)
+    assert "slope" not in data["fixed"] and len(data["profiles"]) == 2 * 2 * 3 * 3
+    for slope in (0.01, 0.5):
+        i = ed.profile_index(data, activation="leaky_relu", slope=slope, width=8, depth=60, scale=1.0)
+        want = rp.gradient_profile(60, 8, "leaky_relu", 1.0, 16, seed=0, slope=slope)
+        got = ed.decode_series(data["profiles"][i]["dr"], data["decimals"])
+        assert got[0] == pytest.approx(want.log10("dr")[0], abs=0.006)
+    a, b = (ed.profile_index(data, activation="leaky_relu", slope=s, width=8, depth=60, scale=1.0) for s in (0.01, 0.5))
+    assert data["profiles"][a]["dr"] != data["profiles"][b]["dr"]
+
+
 def test_two_processes_give_the_same_data(small):
     assert ed.explorer_data(SMALL, max_points=21, processes=2) == small
 

@@ -10,6 +10,8 @@ On the built page of the chapter *Vanishing and exploding*:
   not asserted: wall-clock limits do not belong in tests);
 - no request leaves the machine;
 - with JavaScript off the page still shows the still figure and a note;
+- data of the same format with more controls (an architecture menu, a
+  branch-scale slider) gets working controls from the same script;
 - screenshots of the explorer in light and dark mode are saved to
   ``_build/screenshots/`` to be looked at.
 
@@ -184,3 +186,66 @@ def test_vendored_uplot_is_the_pinned_version():
         for name, source in [("uPlot.iife.min.js", "dist/uPlot.iife.min.js"), ("uPlot.min.css", "dist/uPlot.min.css"),
                              ("LICENSE", "LICENSE")]:
             assert (vendored / name).read_bytes() == (installed / source).read_bytes(), name
+
+
+# Data of the same format with two more controls, as Part III will add (an
+# architecture menu and a branch-scale slider): the page's script must offer
+# and move them without any change.
+EXTRA_CONTROLS = """
+const done = arguments[arguments.length - 1];
+const base = window.rpExplorerData["gradient_explorer.json"];
+const controls = [
+  {name: "architecture", label: "architecture", values: ["plain", "residual"], labels: ["plain", "residual"],
+   initial: "plain"},
+  {name: "branch_scale", label: "branch scale", values: [0.5, 1.0], initial: 1.0},
+  {name: "depth", label: "depth L", values: [3, 5], initial: 3},
+];
+const layers = [[0, 1, 2, 3], [0, 1, 2, 3, 4, 5]];
+const profiles = [];
+for (let a = 0; a < 2; a++) for (let b = 0; b < 2; b++) for (let d = 0; d < 2; d++) {
+  const n = layers[d].length, step = 10 * (1 + a) + 5 * b;  // a different slope for every record
+  const rec = {status: 0};
+  for (const key of base.series) rec[key] = [0].concat(Array(n - 1).fill(key.startsWith("dW") ? step + 1 : step));
+  profiles.push(rec);
+}
+window.rpExplorerData["extra.json"] = Object.assign({}, base, {controls, layers, profiles, statuses: ["synthetic"]});
+const root = document.createElement("div");
+root.className = "rp-explorer";
+root.id = "rp-explorer-extra";
+root.dataset.src = "extra.json";
+root.dataset.script = "unused.js";
+document.querySelector(".rp-explorer").after(root);
+window.rpExplorers.start(root);
+const wait = () => root.rpExplorer ? done("started")
+  : root.classList.contains("rp-explorer-failed") ? done(root.textContent) : setTimeout(wait, 20);
+wait();
+"""
+
+
+MOVE_EXTRA = """
+const [name, position] = arguments;
+const done = arguments[arguments.length - 1];
+const root = document.getElementById("rp-explorer-extra");
+const input = root.querySelector('[data-control="' + name + '"]');
+const before = root.querySelector("canvas").toDataURL();
+input.value = String(position);
+input.dispatchEvent(new Event(input.tagName === "SELECT" ? "change" : "input", {bubbles: true}));
+requestAnimationFrame(() => requestAnimationFrame(() =>
+  done([Number(root.dataset.profile), root.querySelector("canvas").toDataURL() !== before])));
+"""
+
+
+def test_more_controls_need_no_new_script(site, base_url, browser):
+    driver = browser
+    _open(driver, base_url)
+    assert driver.execute_async_script(EXTRA_CONTROLS) == "started"
+    names = driver.execute_script(
+        "return [...document.querySelectorAll('#rp-explorer-extra [data-control]')]"
+        ".map(e => e.tagName + ':' + e.dataset.control)")
+    assert names == ["SELECT:architecture", "INPUT:branch_scale", "INPUT:depth"]
+    # strides 4, 2, 1; the initial record is (plain, 1.0, 3) = 0*4 + 1*2 + 0 = 2
+    assert driver.execute_script("return document.getElementById('rp-explorer-extra').dataset.profile") == "2"
+    for name, position, record in [("architecture", 1, 6), ("branch_scale", 0, 4), ("depth", 1, 5)]:
+        shown, redrawn = driver.execute_async_script(MOVE_EXTRA, name, position)
+        assert shown == record, f"{name} -> {position}: record {shown} shown, {record} expected"
+        assert redrawn, f"{name} -> {position}: the chart did not change"

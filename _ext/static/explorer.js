@@ -280,6 +280,9 @@
     document.querySelectorAll(".rp-explorer[data-src][data-script]").forEach(start);
   }
 
+  // Starts an explorer in a container added later (the tests use it with data of more controls).
+  window.rpExplorers = { start: start };
+
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
   else init();
 })();

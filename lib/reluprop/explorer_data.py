@@ -135,20 +135,25 @@ def _series_values(result, quantity, theory, layers):
 
 
 def _profiles_for(job):
-    """Records for one (activation, width) pair, every depth and scale: one worker's share."""
-    activation, width, depths, scales, batch, seed, slope, decimals, max_points = job
+    """Records for one setting of the controls other than depth and scale: one worker's share.
+
+    ``job`` is ``(others, depths, scales, fixed, decimals, max_points)``;
+    ``others`` maps control names (activation, width, and any control added
+    later) to values, passed to :func:`~reluprop.experiments.gradient_profile`
+    as keyword arguments together with ``fixed`` (batch, seed, slope).
+    """
+    others, depths, scales, fixed, decimals, max_points = job
     cache = WeightCache(_CACHE_BYTES)
     records = {}
     for scale in scales:  # the cache keeps the scaled weights of one scale: depths vary inside
         for depth in depths:
-            result = gradient_profile(depth, width, activation, scale, batch, seed=seed, slope=slope,
-                                      cache=cache)
+            result = gradient_profile(depth=depth, scale=scale, **others, **fixed, cache=cache)
             layers = layer_indices(depth, max_points)
             rec = {key: encode_series(_series_values(result, q, theory, layers), decimals)
                    for key, q, theory in SERIES}
             rec["status"] = result.status()
             records[(depth, scale)] = rec
-    return activation, width, records
+    return others, records
 
 
 def _check_controls(controls):
@@ -187,7 +192,8 @@ def explorer_data(controls=EXPLORER_CONTROLS, *, batch=16, seed=0, slope=0.01, d
     ----------
     controls : sequence of dict
         As :data:`EXPLORER_CONTROLS`: must include ``activation``, ``width``,
-        ``depth`` and ``scale`` (in any order).
+        ``depth`` and ``scale`` (in any order). The name of any further
+        control is passed to the profile as a keyword argument.
     batch, seed, slope
         Passed to :func:`reluprop.experiments.gradient_profile` for every profile.
     decimals : int
@@ -195,7 +201,8 @@ def explorer_data(controls=EXPLORER_CONTROLS, *, batch=16, seed=0, slope=0.01, d
     max_points : int
         At most this many sampled layers per profile (:func:`layer_indices`).
     processes : int
-        Worker processes; each computes one (activation, width) pair at a time.
+        Worker processes; each computes one setting of the controls other
+        than depth and scale at a time.
 
     Returns
     -------
@@ -211,26 +218,28 @@ def explorer_data(controls=EXPLORER_CONTROLS, *, batch=16, seed=0, slope=0.01, d
     max_points = require_int(max_points, "max_points", minimum=2)
     processes = require_int(processes, "processes", minimum=1)
     values = {c["name"]: c["values"] for c in controls}
-    jobs = [(a, w, values["depth"], values["scale"], batch, seed, slope, decimals, max_points)
-            for w in sorted(values["width"], reverse=True) for a in values["activation"]]  # longest first
+    # a control may take over a fixed setting (e.g. a slider for leaky ReLU's slope)
+    fixed = {k: v for k, v in {"batch": batch, "seed": seed, "slope": slope}.items() if k not in names}
+    other_names = [n for n in names if n not in ("depth", "scale")]
+    jobs = [({n: values[n][i] for n, i in zip(other_names, combo)}, values["depth"], values["scale"], fixed,
+             decimals, max_points)
+            for combo in np.ndindex(*(len(values[n]) for n in other_names))]
+    jobs.sort(key=lambda job: -job[0]["width"])  # the widest (slowest) first, so the workers finish together
     done = {}
-    if processes == 1:
-        results = map(_profiles_for, jobs)
-    else:
-        pool = ProcessPoolExecutor(processes)
-        results = pool.map(_profiles_for, jobs)
+    pool = ProcessPoolExecutor(processes) if processes > 1 else None
     try:
-        for activation, width, records in results:
+        for others, records in (pool.map(_profiles_for, jobs) if pool else map(_profiles_for, jobs)):
+            key = tuple(others[n] for n in other_names)
             for (depth, scale), rec in records.items():
-                done[(activation, width, depth, scale)] = rec
+                done[key + (depth, scale)] = rec
     finally:
-        if processes > 1:
+        if pool:
             pool.shutdown()
 
     statuses, profiles = [], []
     for combo in np.ndindex(*(len(c["values"]) for c in controls)):
         setting = {name: values[name][i] for name, i in zip(names, combo)}
-        rec = dict(done[(setting["activation"], setting["width"], setting["depth"], setting["scale"])])
+        rec = dict(done[tuple(setting[n] for n in other_names) + (setting["depth"], setting["scale"])])
         text = rec.pop("status")
         if text not in statuses:
             statuses.append(text)
@@ -239,7 +248,7 @@ def explorer_data(controls=EXPLORER_CONTROLS, *, batch=16, seed=0, slope=0.01, d
     return {
         "format": FORMAT,
         "computed_by": "reluprop.experiments.gradient_profile",
-        "fixed": {"batch": batch, "seed": seed, "slope": slope},
+        "fixed": fixed,
         "decimals": decimals,
         "max_points": max_points,
         "controls": controls,
