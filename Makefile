@@ -13,7 +13,7 @@ NB_TIMEOUT ?= 120
 
 NOTEBOOKS := $(sort $(wildcard chapters/*.ipynb))
 
-.PHONY: help venv book test test-fast site-test notebooks serve clean distclean
+.PHONY: help venv book test test-fast site-test site-deps explorer-data vendor-uplot notebooks serve clean distclean
 
 help:
 	@echo "make book       build the website into _build/html (fails on any warning)"
@@ -21,6 +21,7 @@ help:
 	@echo "make test-fast  library and exercise tests only: no book build, no notebooks, no slow tests"
 	@echo "make site-test  open every built page in headless Chromium (after make book)"
 	@echo "make notebooks  re-execute every chapter in place so stored outputs match the code"
+	@echo "make explorer-data  recompute the website explorer's data (part of make notebooks)"
 	@echo "make serve      serve _build/html on http://127.0.0.1:$(PORT)/"
 	@echo "make clean      remove build products (make distclean also removes .venv)"
 
@@ -42,7 +43,7 @@ book: venv
 # chapters/), and the browser tests of the website, which is built first.
 # Without Debian's chromium the browser tests skip, unless REQUIRE_SITE=1
 # (as in CI) turns that skip into a failure.
-test: book
+test: book site-deps
 	$(BIN)/python -m pytest -p no:cacheprovider --durations=15 tests chapters \
 		--nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg
 
@@ -52,12 +53,35 @@ test-fast: venv
 		-m "not slow and not book and not site"
 
 # The browser tests alone, against the site last built by `make book`.
-site-test: venv
-	$(BIN)/python -m pytest -p no:cacheprovider tests/test_site.py
+site-test: venv site-deps
+	$(BIN)/python -m pytest -p no:cacheprovider tests/test_site.py tests/test_site_explorer.py \
+		tests/test_site_a11y.py
+
+# axe-core for the accessibility tests, at the version pinned in
+# tests/site/package-lock.json (uPlot comes along: see vendor-uplot). Without
+# npm the accessibility tests skip (fail under REQUIRE_SITE=1).
+SITE_DEPS := tests/site/node_modules/.package-lock.json
+site-deps: $(SITE_DEPS)
+$(SITE_DEPS): tests/site/package.json tests/site/package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --prefix tests/site --no-audit --no-fund --ignore-scripts --loglevel=error; \
+	else echo "npm not found: the accessibility tests will be skipped"; fi
+
+# The website explorer's data (chapters/gradient_explorer.json), from the
+# library: about 100 s of CPU time, shared by 2 processes with one BLAS thread each.
+explorer-data: venv
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+		$(BIN)/python -m reluprop.explorer_data chapters/gradient_explorer.json --processes 2
+
+# The site serves uPlot itself: copy the version pinned in tests/site/ into
+# _ext/static/uplot (tests/test_site_explorer.py checks the copy).
+vendor-uplot: site-deps
+	cp tests/site/node_modules/uplot/dist/uPlot.iife.min.js tests/site/node_modules/uplot/dist/uPlot.min.css \
+		tests/site/node_modules/uplot/LICENSE _ext/static/uplot/
 
 # Run from chapters/ so that relative paths in the notebooks work. No timing
 # metadata is recorded, so re-running an unchanged chapter changes nothing.
-notebooks: venv
+notebooks: venv explorer-data
 	cd chapters && limit=$$(command -v timeout >/dev/null && echo "timeout $(NB_TIMEOUT)"); \
 	for nb in $(notdir $(NOTEBOOKS)) ""; do \
 		test -n "$$nb" || continue; \

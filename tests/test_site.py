@@ -15,7 +15,8 @@ fails here. For every page in ``_toc.yml`` the test checks that
 - notebook pages offer Binder, Colab and Live Code launch buttons that point
   at the repository and branch of ``_config.yml``, and do not show the
   Colab setup cell;
-- the site's own scripts log no error to the console;
+- the site's own scripts log no error to the console, and the page asks
+  for nothing outside the local server (DevTools network log);
 - no output area shows a bare object repr (``<Figure size``, ``Figure(``,
   ``interactive(``, ``<function ``, ``<matplotlib.``), nor only a widget
   that cannot render without a kernel.
@@ -32,6 +33,7 @@ from __future__ import annotations
 import base64
 import functools
 import http.server
+import json
 import math
 import os
 import re
@@ -56,6 +58,7 @@ WINDOW = (1280, 900)
 MAX_SHOT_HEIGHT = 16000  # pixels; Chromium cannot capture much taller images
 FORBIDDEN_IN_OUTPUTS = ["<Figure size", "Figure(", "interactive(", "<function ", "<matplotlib."]
 RAW_MATH = ["\\(", "\\[", "$$"]
+NETWORK_SCHEMES = {"http", "https", "ws", "wss", "ftp"}
 
 
 def _toc_pages() -> list[str]:
@@ -142,7 +145,8 @@ def browser(base_url, tmp_path_factory):
         "--proxy-bypass-list=127.0.0.1",
     ]:
         options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # "performance" records the DevTools network events: _outside_requests reads them.
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     service = Service(executable_path=CHROMEDRIVER, log_output=os.devnull)
     driver = webdriver.Chrome(service=service, options=options)
     driver.set_page_load_timeout(30)
@@ -297,6 +301,23 @@ def _site_errors(driver, base_url: str) -> list[str]:
     return errors
 
 
+def _outside_requests(driver, base_url: str) -> list[str]:
+    """Network URLs asked for since the last call that are not on the local server.
+
+    Browser-internal schemes (``chrome:``, ``data:``, ``blob:``) never reach
+    the network and are not counted.
+    """
+    outside = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message.get("method") != "Network.requestWillBeSent":
+            continue
+        url = message["params"]["request"]["url"]
+        if url.split(":", 1)[0].lower() in NETWORK_SCHEMES and not url.startswith(base_url):
+            outside.append(url)
+    return outside
+
+
 # --- the tests --------------------------------------------------------------------
 
 
@@ -324,6 +345,7 @@ def test_page(page, site, base_url, browser):
     problems: list[str] = []
     assert (site / f"{page}.html").is_file(), f"{page} is not in the build: run `make book`"
     driver.get_log("browser")  # drop entries of earlier pages
+    driver.get_log("performance")
     driver.get(base_url + f"{page}.html")
     assert _wait_for(driver, "return document.readyState === 'complete'"), "page did not load"
 
@@ -422,8 +444,9 @@ def test_page(page, site, base_url, browser):
             "cell remove-output and show the explorer's still figure beside it"
         )
 
-    # The site's own scripts.
+    # The site's own scripts, and requests that would have left the machine.
     problems += [f"console error: {e}" for e in _site_errors(driver, base_url)]
+    problems += [f"request to outside the site: {u}" for u in _outside_requests(driver, base_url)]
 
     # The first page once more in the theme's dark mode.
     if page == PAGES[0]:

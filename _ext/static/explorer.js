@@ -1,0 +1,288 @@
+/* The website's explorers: sliders over a grid of gradient profiles computed
+ * beforehand by the course library (reluprop.explorer_data), drawn with uPlot.
+ *
+ * Each <div class="rp-explorer" data-src="FILE.json" data-script="FILE.js">
+ * on a page becomes one explorer; FILE.js, beside the page, assigns the data
+ * to window.rpExplorerData["FILE.json"] (a script element, unlike fetch, also
+ * loads it when the page was opened straight from disk). The file lists its controls; a control offering numbers becomes
+ * a slider, one offering names a menu, so a data file with more controls
+ * needs no change here. Moving a control looks the profile up and redraws:
+ * nothing is computed in the browser but the decoding of the stored values.
+ * Without JavaScript the container shows its <noscript> note and the page's
+ * still figure remains.
+ */
+(function () {
+  "use strict";
+
+  const FORMAT = "reluprop-explorer/1";
+  const SUPERSCRIPT = { "-": "\u207b", "0": "\u2070", "1": "\u00b9", "2": "\u00b2", "3": "\u00b3",
+    "4": "\u2074", "5": "\u2075", "6": "\u2076", "7": "\u2077", "8": "\u2078", "9": "\u2079" };
+  // What the reader sees for each stored quantity; a theory series is dashed in its quantity's colour.
+  const QUANTITIES = {
+    dr: { label: "\u2016\u2202C/\u2202r\u207d\u1d4f\u207e\u2016", colour: "--rp-explorer-dr" },
+    dW: { label: "\u2016\u2202C/\u2202W\u207d\u1d4f\u207e\u2016", colour: "--rp-explorer-dw" },
+  };
+
+  function powerOfTen(exponent) {
+    return "10" + String(exponent).split("").map((c) => SUPERSCRIPT[c] || c).join("");
+  }
+
+  function formatValue(v) {
+    return typeof v === "number" ? String(v) : v;
+  }
+
+  /* Stored series are log10 values as integers (times 10^decimals), each the
+   * difference from the previous finite entry; null where nothing is finite. */
+  function decode(encoded, decimals) {
+    const unit = Math.pow(10, decimals);
+    let last = 0;
+    return encoded.map((e) => (e === null ? null : (last += e) / unit));
+  }
+
+  function cssValue(element, name, fallback) {
+    const v = getComputedStyle(element).getPropertyValue(name).trim();
+    return v || fallback;
+  }
+
+  class Explorer {
+    constructor(root, data) {
+      if (data.format !== FORMAT) throw new Error("unknown explorer data format " + data.format);
+      this.root = root;
+      this.data = data;
+      this.controls = data.controls;
+      this.strides = [];
+      let stride = 1;
+      for (let j = this.controls.length - 1; j >= 0; j--) {
+        this.strides[j] = stride;
+        stride *= this.controls[j].values.length;
+      }
+      if (stride !== data.profiles.length) {
+        throw new Error("explorer data holds " + data.profiles.length + " profiles, controls need " + stride);
+      }
+      this.depthControl = this.controls.findIndex((c) => c.name === "depth");
+      this.positions = this.controls.map((c) => Math.max(0, c.values.indexOf(c.initial)));
+      this.build();
+      this.update();
+    }
+
+    build() {
+      const root = this.root;
+      const id = root.id || "rp-explorer";
+      root.textContent = "";
+      const form = document.createElement("div");
+      form.className = "rp-explorer-controls";
+      this.inputs = this.controls.map((c, j) => {
+        const row = document.createElement("div");
+        row.className = "rp-explorer-control";
+        const label = document.createElement("label");
+        const inputId = id + "-" + c.name;
+        label.htmlFor = inputId;
+        label.textContent = c.label;
+        row.appendChild(label);
+        let input;
+        const shown = document.createElement("output");
+        shown.htmlFor = inputId;
+        if (c.values.every((v) => typeof v === "number")) {
+          input = document.createElement("input");
+          input.type = "range";
+          input.min = "0";
+          input.max = String(c.values.length - 1);
+          input.step = "1";
+          input.value = String(this.positions[j]);
+          input.addEventListener("input", () => this.set(j, Number(input.value)));
+        } else {
+          input = document.createElement("select");
+          c.values.forEach((v, i) => {
+            const option = document.createElement("option");
+            option.value = String(i);
+            option.textContent = c.labels ? c.labels[i] : formatValue(v);
+            input.appendChild(option);
+          });
+          input.value = String(this.positions[j]);
+          input.addEventListener("change", () => this.set(j, Number(input.value)));
+          shown.hidden = true;
+        }
+        input.id = inputId;
+        input.dataset.control = c.name;
+        row.appendChild(input);
+        row.appendChild(shown);
+        form.appendChild(row);
+        return { input, shown };
+      });
+      root.appendChild(form);
+
+      this.plot = document.createElement("div");
+      this.plot.className = "rp-explorer-plot";
+      this.plot.setAttribute("role", "img");
+      root.appendChild(this.plot);
+
+      this.status = document.createElement("p");
+      this.status.className = "rp-explorer-status";
+      this.status.setAttribute("aria-live", "polite");
+      root.appendChild(this.status);
+      this.makeChart();
+    }
+
+    seriesOptions() {
+      return this.data.series.map((key) => {
+        const theory = key.endsWith("_theory");
+        const base = theory ? key.slice(0, -"_theory".length) : key;
+        const q = QUANTITIES[base] || { label: base, colour: "--rp-explorer-other" };
+        return {
+          label: q.label + (theory ? " theory" : " measured"),
+          stroke: cssValue(this.root, q.colour, "#0072B2"),
+          width: theory ? 1.3 : 1.8,
+          dash: theory ? [7, 5] : undefined,
+          spanGaps: false,
+          points: { show: (u, si, i0, i1) => i1 - i0 <= 40, size: 5 },
+          value: (u, v) => (v === null || v === undefined ? "\u2014" : v.toFixed(2)),
+        };
+      });
+    }
+
+    makeChart() {
+      if (this.chart) this.chart.destroy();
+      const text = cssValue(this.root, "--rp-explorer-text", "#222");
+      const grid = cssValue(this.root, "--rp-explorer-grid", "rgba(0,0,0,0.12)");
+      const axis = {
+        stroke: text,
+        grid: { stroke: grid, width: 1 },
+        ticks: { stroke: grid, width: 1 },
+        font: "12px sans-serif",
+        labelFont: "13px sans-serif",
+      };
+      const self = this;
+      this.chart = new uPlot({
+        width: this.width(),
+        height: 360,
+        scales: {
+          x: { time: false },
+          y: { range: () => self.yRange },
+        },
+        legend: {
+          show: true,
+          live: false,
+          // a filled marker for a measured series, a dashed outline for a theory
+          markers: {
+            width: 2,
+            dash: (u, i) => (self.isTheory(i) ? "dashed" : "solid"),
+            fill: (u, i) => (i > 0 && !self.isTheory(i) ? u.series[i].stroke(u, i) : "transparent"),
+          },
+        },
+        cursor: { show: true, points: { show: false }, drag: { x: false, y: false } },
+        series: [{ label: "layer k" }, ...this.seriesOptions()],
+        axes: [
+          Object.assign({}, axis, { label: "layer k" }),
+          Object.assign({}, axis, {
+            label: "norm (log scale)",
+            size: 70,
+            // ticks at whole powers of ten, labelled 10ⁿ
+            incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+            values: (u, ticks) => ticks.map((t) => powerOfTen(Math.round(t))),
+          }),
+        ],
+      }, [[0], ...this.data.series.map(() => [null])], this.plot);
+      // uPlot's legend table lists the series; it is a description, not data to navigate.
+      const legend = this.plot.querySelector(".u-legend");
+      if (legend) legend.setAttribute("role", "presentation");
+    }
+
+    isTheory(seriesIndex) {
+      return seriesIndex > 0 && this.data.series[seriesIndex - 1].endsWith("_theory");
+    }
+
+    width() {
+      return Math.max(280, Math.min(760, this.root.clientWidth || 640));
+    }
+
+    resize() {
+      if (this.chart) this.chart.setSize({ width: this.width(), height: 360 });
+    }
+
+    set(j, position) {
+      this.positions[j] = position;
+      this.update();
+    }
+
+    value(name) {
+      const j = this.controls.findIndex((c) => c.name === name);
+      return j < 0 ? undefined : this.controls[j].values[this.positions[j]];
+    }
+
+    update() {
+      const start = performance.now();
+      let index = 0;
+      this.controls.forEach((c, j) => {
+        index += this.positions[j] * this.strides[j];
+        const { input, shown } = this.inputs[j];
+        const v = formatValue(c.values[this.positions[j]]);
+        shown.textContent = v;
+        if (input.type === "range") input.setAttribute("aria-valuetext", c.label + " " + v);
+      });
+      const record = this.data.profiles[index];
+      const layers = this.data.layers[this.positions[this.depthControl]];
+      const ys = this.data.series.map((key) => decode(record[key], this.data.decimals));
+      let lo = Infinity, hi = -Infinity;
+      for (const y of ys) for (const v of y) if (v !== null) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+      if (lo > hi) { lo = -1; hi = 1; }
+      const pad = Math.max(0.5, 0.12 * (hi - lo));
+      this.yRange = [lo - pad, hi + pad];
+      this.chart.setData([layers, ...ys]);
+      this.index = index;
+      const settings = this.controls.map((c, j) =>
+        c.label + " " + (c.labels ? c.labels[this.positions[j]] : formatValue(c.values[this.positions[j]])));
+      const first = ys[0].find((v) => v !== null);
+      const last = [...ys[0]].reverse().find((v) => v !== null);
+      let summary = "Gradient norms against the layer k, log scale; " + settings.join(", ") + ".";
+      if (first !== undefined) {
+        summary += " Measured " + QUANTITIES.dr.label + ": about " + powerOfTen(Math.round(first)) +
+          " at layer 0 and " + powerOfTen(Math.round(last)) + " at layer " + layers[layers.length - 1] + ".";
+      }
+      this.plot.setAttribute("aria-label", summary);
+      this.status.textContent = this.data.statuses[record.status];
+      this.root.dataset.profile = String(index);
+      this.root.dataset.updateMs = (performance.now() - start).toFixed(2);
+    }
+  }
+
+  function loadData(root) {
+    const key = root.getAttribute("data-src");
+    const store = (window.rpExplorerData = window.rpExplorerData || {});
+    if (store[key]) return Promise.resolve(store[key]);
+    return new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = root.getAttribute("data-script");
+      script.onload = () => (store[key] ? resolve(store[key]) : reject(new Error(script.src + " holds no " + key)));
+      script.onerror = () => reject(new Error("cannot load " + script.src));
+      document.head.appendChild(script);
+    });
+  }
+
+  function start(root) {
+    loadData(root)
+      .then((data) => {
+        const explorer = new Explorer(root, data);
+        root.rpExplorer = explorer;
+        root.classList.add("rp-explorer-ready");
+        new ResizeObserver(() => explorer.resize()).observe(root);
+        // The theme's light/dark switch changes the colours the chart reads.
+        new MutationObserver(() => { explorer.makeChart(); explorer.update(); })
+          .observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
+      })
+      .catch((error) => {
+        root.textContent = "The explorer could not start: " + error.message + ".";
+        root.classList.add("rp-explorer-failed");
+      });
+  }
+
+  function init() {
+    if (typeof uPlot === "undefined") return;
+    document.querySelectorAll(".rp-explorer[data-src][data-script]").forEach(start);
+  }
+
+  // Starts an explorer in a container added later (the tests use it with data of more controls).
+  window.rpExplorers = { start: start };
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();
