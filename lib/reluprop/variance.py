@@ -315,8 +315,8 @@ def log_grad_spread(depth: int, width: int, draws: int, rng, *, scheme: str = "h
         Number of independent networks, >= 2.
     rng : numpy.random.Generator
     scheme, scale, activation, slope
-        As in :func:`reluprop.core.layers.init_layers` and
-        :func:`reluprop.core.activations.get_activation`.
+        As in :func:`reluprop.layers.init_layers` and
+        :func:`reluprop.activations.get_activation`.
     weights : str
         ``"gaussian"`` (i.i.d. normal entries, :func:`~reluprop.layers.init_layers`)
         or ``"orthogonal"`` (:func:`reluprop.isometry.orthogonal` times

@@ -1,7 +1,7 @@
 """Exercise checkers for the chapter *Finite width: the lottery of a single network*.
 
-Built on the engine of :mod:`reluprop.exercises` (:class:`~reluprop.exercises.Diagnosis`,
-:func:`~reluprop.exercises.compare`): each checker calls the learner's
+Built on the engine of :mod:`reluprop.exercises` (:class:`~reluprop.exercises.engine.Diagnosis`,
+:func:`~reluprop.exercises.engine.compare`): each checker calls the learner's
 function on a set of cases, compares with the wide-layer law of Hanin and
 Nica (``eq-finite-width-log-normal``) and recognises the typical slips.
 """
