@@ -84,7 +84,7 @@ class ChainTimes:
 def _best_time(fn, repeats):
     """Fastest of ``repeats`` runs of ``fn()``, in seconds of processor time.
 
-    :func:`time.process_time` counts only the time the processor spent on
+    ``time.process_time`` counts only the time the processor spent on
     this process. The wall clock would also count time given to other
     programs on a shared machine, and more of it the longer a run lasts,
     which bends the measured growth with depth.
@@ -106,7 +106,7 @@ def time_gradient_methods(depths, *, rng, repeats: int = 3) -> ChainTimes:
     1-1-...-1 network; finite differences: central differences of
     :meth:`reluprop.network.Network.cost` over all ``L`` weights. Each time is
     the fastest of ``repeats`` runs, in processor time
-    (:func:`time.process_time`), so that other programs sharing the machine
+    (``time.process_time``), so that other programs sharing the machine
     do not inflate it. Times depend on the machine; the counts of
     :func:`chain_multiplications` do not.
 

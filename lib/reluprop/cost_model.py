@@ -134,7 +134,7 @@ def time_forward_backward(net, x, y, repeats: int = 20):
     Both passes are run ``repeats`` times, alternating, after one warm-up
     run; the result is the fastest run of each, the one least disturbed by
     other work on the machine (as ``timeit`` recommends). Each run is timed
-    by the processor time of this process (:func:`time.process_time`), not
+    by the processor time of this process (``time.process_time``), not
     the wall clock: on a shared machine the wall clock also counts the time
     the processor spent on other programs, which grows with the length of
     the run and would distort the comparison of large and small layers.
