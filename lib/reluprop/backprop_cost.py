@@ -82,11 +82,18 @@ class ChainTimes:
 
 
 def _best_time(fn, repeats):
+    """Fastest of ``repeats`` runs of ``fn()``, in seconds of processor time.
+
+    ``time.process_time`` counts only the time the processor spent on
+    this process. The wall clock would also count time given to other
+    programs on a shared machine, and more of it the longer a run lasts,
+    which bends the measured growth with depth.
+    """
     best = np.inf
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         fn()
-        best = min(best, time.perf_counter() - t0)
+        best = min(best, time.process_time() - t0)
     return best
 
 
@@ -98,7 +105,9 @@ def time_gradient_methods(depths, *, rng, repeats: int = 3) -> ChainTimes:
     reverse accumulation: :meth:`reluprop.network.Network.gradients` on the
     1-1-...-1 network; finite differences: central differences of
     :meth:`reluprop.network.Network.cost` over all ``L`` weights. Each time is
-    the fastest of ``repeats`` runs. Times depend on the machine; the counts of
+    the fastest of ``repeats`` runs, in processor time
+    (``time.process_time``), so that other programs sharing the machine
+    do not inflate it. Times depend on the machine; the counts of
     :func:`chain_multiplications` do not.
 
     Parameters

@@ -133,7 +133,13 @@ def time_forward_backward(net, x, y, repeats: int = 20):
 
     Both passes are run ``repeats`` times, alternating, after one warm-up
     run; the result is the fastest run of each, the one least disturbed by
-    other work on the machine (as ``timeit`` recommends). The backward
+    other work on the machine (as ``timeit`` recommends). Each run is timed
+    by the processor time of this process (``time.process_time``), not
+    the wall clock: on a shared machine the wall clock also counts the time
+    the processor spent on other programs, which grows with the length of
+    the run and would distort the comparison of large and small layers.
+    (With several linear-algebra threads, the processor time adds up all of
+    them.) The backward
     pass is timed on the trace of a forward pass computed beforehand, so it
     is timed alone.
 
@@ -148,8 +154,8 @@ def time_forward_backward(net, x, y, repeats: int = 20):
     Returns
     -------
     forward_seconds, backward_seconds : float
-        Fastest wall-clock time of one pass, in seconds. These depend on the
-        machine and its load: compare them only with each other.
+        Fastest processor time of one pass, in seconds. These depend on the
+        machine: compare them only with each other.
     """
     from .core.network import Network  # local import keeps the module light
 
@@ -160,11 +166,11 @@ def time_forward_backward(net, x, y, repeats: int = 20):
     net.backward(trace, y)  # warm-up (and input checks)
     fwd, bwd = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         net.forward(x)
-        t1 = time.perf_counter()
+        t1 = time.process_time()
         net.backward(trace, y)
-        t2 = time.perf_counter()
+        t2 = time.process_time()
         fwd.append(t1 - t0)
         bwd.append(t2 - t1)
     return float(min(fwd)), float(min(bwd))
