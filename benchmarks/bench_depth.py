@@ -153,7 +153,7 @@ def bench_a(repeats=9):
 
     originals = {name: wrap(name, label) for name, label in
                  [("backpropagate", "backward loop (norms included)"),
-                  ("_norm", "norms (4 per layer)"), ("_mean_field", "theory")]}
+                  ("_norm", "norms (4 per layer)"), ("mean_field_profile", "theory")]}
     try:
         start = time.perf_counter()
         profile_in_memory()
