@@ -22,12 +22,9 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from .engine import Diagnosis, call, compare, hint_lines, wrap_hints
+from .engine import Diagnosis, compare
 
 __all__ = ["Diagnosis", "compare"]
-
-# The engine's helpers under the names they had when the checkers were one module.
-_call, _wrap_hints, _wrap_hint = call, wrap_hints, hint_lines
 
 for _info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
     if _info.name == "engine" or _info.name.startswith("_"):
