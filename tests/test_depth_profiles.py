@@ -213,6 +213,21 @@ def test_plot_profile_and_grid():
     assert len(fig.axes) == 4
 
 
+
+def test_plot_scale_sweep_colours():
+    import matplotlib.colors as mcolors
+    runs = [ex.gradient_profile(6, 8, "relu", s, 2, seed=0) for s in (0.5, 1.0)]
+    wanted = [rp.plotting.PALETTE[3], rp.plotting.PALETTE[4]]
+    fig = rp.plotting.plot_scale_sweep(runs, colors=wanted)
+    solid = [line for line in fig.axes[0].get_lines() if line.get_linestyle() == "-"]
+    assert [mcolors.to_hex(line.get_color()) for line in solid] == [c.lower() for c in wanted]
+    default = rp.plotting.plot_scale_sweep(runs)
+    solid = [line for line in default.axes[0].get_lines() if line.get_linestyle() == "-"]
+    assert [mcolors.to_hex(line.get_color()) for line in solid] == [c.lower() for c in rp.plotting.PALETTE[:2]]
+    with pytest.raises(ValueError, match="colors"):
+        rp.plotting.plot_scale_sweep(runs, colors=wanted[:1])
+    plt.close("all")
+
 def test_explorer_builds_and_every_control_changes_the_output():
     e = widgets.gradient_explorer(depth=10, scale=1.0, width=8, batch=2, activation="relu")
     assert e.result.depth == 10 and e.image.value

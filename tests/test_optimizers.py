@@ -1,4 +1,4 @@
-"""reluprop.optimizers (Adam, eq-training-adam) and train(optimizer=...).
+"""reluprop.optimizers (Adam, eq-optimizers-adam) and train(optimizer=...).
 
 Adam is checked against a second, independent implementation written out
 step by step with Python floats, for a few steps on random gradients; then
@@ -90,7 +90,7 @@ def test_sgd_steps_do_depend_on_the_gradient_scale():
 
 
 def test_bias_correction_makes_the_running_mean_unbiased():
-    # eq-training-adam-bias: with a constant gradient mu, m_hat = mu at every step
+    # eq-optimizers-adam-bias: with a constant gradient mu, m_hat = mu at every step
     m = np.zeros(1)
     v = np.zeros(1)
     theta = np.zeros(1)

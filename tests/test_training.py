@@ -31,6 +31,28 @@ def test_regression_task_is_standardised_and_deterministic():
     assert rp.squared_error(np.zeros_like(y), y) == pytest.approx(1.0, rel=1e-12)
 
 
+
+def test_plain_net_sizes_output_and_scale():
+    he = T.plain_net(4, 6, 5, scheme="he", activation="sigmoid", rng=np.random.default_rng(2))
+    xa = T.plain_net(4, 6, 5, scheme="xavier", activation="sigmoid", rng=np.random.default_rng(2))
+    assert he.sizes == [4, 6, 6, 6, 6, 1]
+    assert he.activation_of(1).name == "sigmoid" and he.activation_of(he.depth).name == "identity"
+    assert all(np.all(v == 0) for v in he.b)
+    # the same draw of standard normals, scaled by each scheme's standard deviation
+    for k, (a, b) in enumerate(zip(he.sizes[:-1], he.sizes[1:])):
+        ratio = rp.init_std("xavier", a, b) / rp.init_std("he", a, b)
+        np.testing.assert_allclose(xa.W[k], ratio * he.W[k], rtol=1e-14)
+    assert T.plain_net(3, 8, 1, scheme="he", activation="relu", rng=np.random.default_rng(0)).sizes == [3, 1]
+
+
+@pytest.mark.parametrize("kwargs, match", [({"depth": 0}, "depth"), ({"width": 0}, "width"),
+                                           ({"n_in": 0}, "n_in"), ({"n_out": 0}, "n_out")])
+def test_plain_net_rejects_bad_sizes(kwargs, match):
+    args = {"n_in": 4, "width": 6, "depth": 3, "n_out": 1} | kwargs
+    with pytest.raises(ValueError, match=match):
+        T.plain_net(args["n_in"], args["width"], args["depth"], n_out=args["n_out"], scheme="he",
+                    activation="relu", rng=np.random.default_rng(0))
+
 @pytest.mark.slow
 def test_30_layer_relu_trains_with_he_and_stalls_with_xavier():
     baseline = 0.5

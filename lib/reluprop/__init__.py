@@ -60,7 +60,7 @@ from . import experiments  # noqa: E402  (Vanishing and exploding)
 from .experiments import gradient_profile  # noqa: E402
 from . import graph, backprop_cost  # noqa: E402  (The computational graph)
 from . import finite_width, framework_inits  # noqa: E402  (Finite width, Initialization)
-from . import optimizers  # noqa: E402  (Training deep networks)
+from . import optimizers  # noqa: E402  (Learning rates and optimizers)
 from . import residual, normalization, isometry  # noqa: E402  (Part III)
 
 #: Modules imported on first use (PEP 562): they pull in matplotlib or ipywidgets.

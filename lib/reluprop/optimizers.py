@@ -5,7 +5,7 @@ by the learning rate times its gradient, so a parameter whose gradient is
 10^5 times smaller moves 10^5 times less. Adam (Kingma and Ba, 2015) divides
 each parameter's step by a running root mean square of that parameter's own
 gradients. For every entry theta of every ``W[k]`` and ``b[k]``, with gradient
-g_t at step t = 1, 2, ... (``eq-training-adam``):
+g_t at step t = 1, 2, ... (``eq-optimizers-adam``):
 
     m_t = beta1 * m_{t-1} + (1 - beta1) * g_t          (running mean of g)
     v_t = beta2 * v_{t-1} + (1 - beta2) * g_t**2       (running mean of g^2)
@@ -13,7 +13,7 @@ g_t at step t = 1, 2, ... (``eq-training-adam``):
     theta_t = theta_{t-1} - lr * m_hat / (sqrt(v_hat) + eps)
 
 with m_0 = v_0 = 0. The divisions by ``1 - beta**t`` undo the pull of the
-zero start towards 0 (``eq-training-adam-bias``). Multiplying a parameter's
+zero start towards 0 (``eq-optimizers-adam-bias``). Multiplying a parameter's
 gradients by a constant c > 0 multiplies m_hat and sqrt(v_hat) by c, so the
 step does not change (up to ``eps``): the optimizer is blind to the scale of
 each gradient. At t = 1 the step is exactly ``lr * g / (|g| + eps)``, about
@@ -35,7 +35,7 @@ __all__ = ["AdamState", "Adam", "adam_update"]
 
 
 def adam_update(theta, g, m, v, t, lr, beta1, beta2, eps):
-    """One Adam update of one array of parameters (``eq-training-adam``).
+    """One Adam update of one array of parameters (``eq-optimizers-adam``).
 
     Parameters
     ----------
@@ -86,7 +86,7 @@ class AdamState:
 
 
 class Adam:
-    """Adam with learning rate ``lr`` (``eq-training-adam``); defaults as in Kingma and Ba (2015).
+    """Adam with learning rate ``lr`` (``eq-optimizers-adam``); defaults as in Kingma and Ba (2015).
 
     Parameters
     ----------

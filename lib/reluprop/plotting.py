@@ -417,7 +417,7 @@ def plot_profiles_grid(results, *, quantities=("dr", "dW"), theory=True, width=7
 _MARKERS_SWEEP = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 
-def plot_scale_sweep(results, *, width=7.0, height=3.4):
+def plot_scale_sweep(results, *, colors=None, width=7.0, height=3.4):
     """Profiles of the same network at several init scales: the signal moves, the profile does not.
 
     Left: ||dC/dr^(k)|| against k, one colour per scale, theory dashed.
@@ -430,6 +430,10 @@ def plot_scale_sweep(results, *, width=7.0, height=3.4):
     ----------
     results : sequence of GradientProfile
         Same depth; typically the same seed at different scales.
+    colors : sequence of colours, optional
+        One per result, in order; the palette's first colours by default.
+        A page whose other figures give the palette's colours a meaning
+        (ReLU blue, sigmoid vermillion) passes colours of its own here.
 
     Returns
     -------
@@ -440,8 +444,12 @@ def plot_scale_sweep(results, *, width=7.0, height=3.4):
         raise ValueError("results must hold at least one GradientProfile")
     fig, (ax_r, ax_w) = new_figure(2, 1, width=width, height=height)
     m = len(results)
-    for i, res in enumerate(results):
-        color = PALETTE[i % len(PALETTE)]
+    if colors is None:
+        colors = [PALETTE[i % len(PALETTE)] for i in range(m)]
+    colors = list(colors)
+    if len(colors) != m:
+        raise ValueError(f"colors must give one colour per result ({m}); got {len(colors)}")
+    for i, (res, color) in enumerate(zip(results, colors)):
         k = _np.arange(res.depth + 1)
         ax_r.plot(k, res.log10("dr"), "-", color=color, lw=1.8, label=f"$s$ = {res.scale:g}")
         ax_r.plot(k, res.log10_dr_norm_theory, "--", color=color, lw=1.1)

@@ -24,11 +24,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from .core._validate import as_float_array, require_finite, require_generator, require_int, require_real
-from .core.layers import Layer
+from .core.layers import Layer, init_layers
 from .core.losses import squared_error
 from .core.network import Network
 
-__all__ = ["make_regression_task", "TrainingHistory", "TrainingResult", "train", "sgd_step"]
+__all__ = ["make_regression_task", "plain_net", "TrainingHistory", "TrainingResult", "train", "sgd_step"]
 
 
 def make_regression_task(n_in: int, n_out: int, n_samples: int, rng, *, hidden: int = 8,
@@ -74,6 +74,42 @@ def make_regression_task(n_in: int, n_out: int, n_samples: int, rng, *, hidden: 
     std[std == 0] = 1.0
     return x, (t - t.mean(axis=0)) / std
 
+
+
+def plain_net(n_in: int, width: int, depth: int, *, scheme: str, activation: str, rng, n_out: int = 1,
+              scale: float = 1.0) -> Network:
+    """A plain regression network ``n_in -> width x (depth - 1) -> n_out``: a linear output, zero biases.
+
+    The network of the chapters *Training deep networks* and *Learning rates
+    and optimizers*: ``depth`` layers of weights, ``depth - 1`` hidden layers
+    of equal width with the given activation, and an identity output unit (a
+    ReLU output could not predict negative targets). The weights come from
+    :func:`reluprop.layers.init_layers`, which multiplies one draw of standard
+    normal numbers by the scheme's standard deviation: the same ``rng`` state
+    gives networks that differ only in the scale of their weights.
+
+    Parameters
+    ----------
+    n_in, width, n_out : int
+        Input width n_0, hidden width, output width n_L; each >= 1.
+    depth : int
+        Number of weight layers L, >= 1 (depth 1 has no hidden layer).
+    scheme, scale, rng
+        As for :func:`reluprop.layers.init_layers`.
+    activation : str
+        Activation of the hidden layers.
+
+    Returns
+    -------
+    Network
+        Sizes ``[n_in] + [width] * (depth - 1) + [n_out]``.
+    """
+    n_in = require_int(n_in, "n_in", minimum=1)
+    width = require_int(width, "width", minimum=1)
+    depth = require_int(depth, "depth", minimum=1)
+    n_out = require_int(n_out, "n_out", minimum=1)
+    sizes = [n_in] + [width] * (depth - 1) + [n_out]
+    return Network(init_layers(sizes, scheme, scale=scale, rng=rng), activation, "identity")
 
 @dataclass(frozen=True)
 class TrainingHistory:

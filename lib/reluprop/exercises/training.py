@@ -1,4 +1,5 @@
-"""Chapter *Training deep networks*: one step of gradient descent, one step of Adam."""
+"""Checkers for two chapters: one step of gradient descent (*Training deep networks*) and one step of
+Adam (*Learning rates and optimizers*)."""
 
 from __future__ import annotations
 
@@ -112,7 +113,7 @@ _HINTS = {
 def check_adam_update(fn) -> Diagnosis:
     """Check ``fn(theta, g, m, v, t, lr, beta1, beta2, eps)`` returning ``(theta_new, m_new, v_new)``.
 
-    The reference is :func:`reluprop.optimizers.adam_update` (``eq-training-adam``): arrays of one
+    The reference is :func:`reluprop.optimizers.adam_update` (``eq-optimizers-adam``): arrays of one
     shape in, new arrays out, the arguments unchanged. Cases cover the first step (m = v = 0),
     later steps, several betas and gradients from 1e-6 to 1. Kinds: ``"ok"``, ``"in_place"``,
     ``"state"`` (m_new or v_new wrong), ``"no_bias_correction"``, ``"sign"``, ``"no_sqrt"``,
