@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..optimizers import adam_update
-from .engine import Diagnosis, call, compare
+from .engine import Diagnosis, compare
 
 __all__ = ["check_adam_update"]
 
