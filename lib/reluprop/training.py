@@ -8,7 +8,10 @@ function; :func:`train` runs minibatch stochastic gradient descent
 with the gradients of :meth:`reluprop.core.network.Network.gradients` (the
 squared-error cost, ``eq-cost``), and returns a *new* network with the
 history of the cost. Nothing is modified in place: layers are immutable, and
-every step builds new ones.
+every step builds new ones. The network may hold any blocks (dense layers,
+residual blocks, normalized layers): every parameter of every block, as
+named in its ``params``, takes the same step against its gradient from
+:attr:`reluprop.core.network.Gradients.params`.
 
 If a step makes the cost or a gradient overflow (NaN or infinity), training
 stops there: the history records the non-finite cost and the step, and the
@@ -28,7 +31,8 @@ from .core.layers import Layer
 from .core.losses import squared_error
 from .core.network import Network
 
-__all__ = ["make_regression_task", "TrainingHistory", "TrainingResult", "train", "sgd_step"]
+__all__ = ["make_regression_task", "TrainingHistory", "TrainingResult", "train", "sgd_step", "sgd_update",
+           "weight_grad_norm"]
 
 
 def make_regression_task(n_in: int, n_out: int, n_samples: int, rng, *, hidden: int = 8,
@@ -88,7 +92,8 @@ class TrainingHistory:
         run diverged, the last entry is the non-finite value (inf or NaN).
     grad_norms : array, shape (m, L), or None
         ``||dC/dW^(k)||`` on the whole training set at those steps, one column
-        per layer (when requested; NaN where not finite).
+        per layer or block (:func:`weight_grad_norm`; when requested; NaN
+        where not finite).
     diverged_at : int or None
         The step whose update produced a non-finite cost or gradient, or None.
     """
@@ -152,6 +157,32 @@ def sgd_step(W, b, dW, db, lr):
     return W_new, b_new
 
 
+def sgd_update(params, grads, lr):
+    """:func:`sgd_step` for one block's named parameters: a new dict ``{name: p - lr * dC/dp}``.
+
+    Parameters
+    ----------
+    params : dict
+        A block's ``params`` (name -> array).
+    grads : dict
+        Its gradients, same names and shapes (an entry of ``Gradients.params``).
+    lr : float
+    """
+    return {name: value - lr * grads[name] for name, value in params.items()}
+
+
+def weight_grad_norm(grads) -> float:
+    """``||dC/dW^(k)||`` of one block: the norm of its weight matrices' gradients, taken together.
+
+    ``grads`` is one entry of ``Gradients.params``. The weight matrices are the
+    parameters whose name starts with ``"W"``: ``W`` of a dense layer (this is
+    ``||dW[k]||``), ``W1`` and ``W2`` of a residual block (the square root of
+    ``||dW1||^2 + ||dW2||^2``). Biases and normalization gains are left out.
+    """
+    weights = [g.ravel() for name, g in grads.items() if name.startswith("W")]
+    return float(np.linalg.norm(np.concatenate(weights))) if weights else 0.0
+
+
 def _evaluate(net, x, y, want_norms):
     trace = net.forward(x)
     loss = squared_error(trace.y_hat, y) if np.all(np.isfinite(trace.y_hat)) else float("nan")
@@ -160,7 +191,7 @@ def _evaluate(net, x, y, want_norms):
     if not np.isfinite(loss):
         return loss, np.full(net.depth, np.nan)
     grads = net.backward(trace, y)
-    return loss, np.array([np.linalg.norm(g) for g in grads.dW])
+    return loss, np.array([weight_grad_norm(g) for g in grads.params])
 
 
 def train(net, x, y, *, lr: float, steps: int, batch_size: int, rng, eval_every: int = 10,
@@ -170,13 +201,16 @@ def train(net, x, y, *, lr: float, steps: int, batch_size: int, rng, eval_every:
 
     Each step draws ``batch_size`` distinct examples at random, computes the
     gradients with :meth:`reluprop.core.network.Network.gradients`, and applies
-    :func:`sgd_step`. The cost on the whole training set is recorded before
+    :func:`sgd_step` to every parameter of every block (:func:`sgd_update`,
+    with the names of ``Gradients.params``; for dense layers these are the
+    lists ``W``, ``b``). The cost on the whole training set is recorded before
     training, every ``eval_every`` steps and after the last step.
 
     Parameters
     ----------
     net : Network or list of Layer
-        The starting network. A list of layers is wrapped in
+        The starting network; its blocks may be of any kind (dense layers,
+        residual blocks, ...). A list of layers is wrapped in
         ``Network(layers, activation, output_activation)``.
     x : array, shape (N, n_0)
     y : array, shape (N, n_L)
@@ -191,7 +225,8 @@ def train(net, x, y, *, lr: float, steps: int, batch_size: int, rng, eval_every:
     eval_every : int
         Steps between recorded costs, >= 1.
     record_grad_norms : bool
-        Also record ``||dC/dW^(k)||`` per layer at the recorded steps.
+        Also record ``||dC/dW^(k)||`` per layer or block at the recorded
+        steps (:func:`weight_grad_norm`).
     activation, output_activation : str
         Used only when ``net`` is a list of layers (default: ReLU hidden
         layers and a linear output, the usual choice for regression).
@@ -224,7 +259,7 @@ def train(net, x, y, *, lr: float, steps: int, batch_size: int, rng, eval_every:
 
     record_steps, losses, norms = [], [], []
     diverged_at = None
-    W, b = net.W, net.b
+    params = [block.params for block in net.layers]
     with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
         loss, gn = _evaluate(net, x, y, record_grad_norms)
         record_steps.append(0)
@@ -233,15 +268,15 @@ def train(net, x, y, *, lr: float, steps: int, batch_size: int, rng, eval_every:
         for t in range(1, steps + 1):
             idx = rng.choice(x.shape[0], size=batch_size, replace=False)
             grads = net.gradients(x[idx], y[idx])
-            W_new, b_new = sgd_step(W, b, grads.dW, grads.db, lr)
-            if not all(np.all(np.isfinite(a)) for a in W_new + b_new):
+            new = [sgd_update(p, g, lr) for p, g in zip(params, grads.params)]
+            if not all(np.all(np.isfinite(a)) for p in new for a in p.values()):
                 diverged_at = t
                 record_steps.append(t)
                 losses.append(float("inf"))
                 norms.append(np.full(net.depth, np.nan) if record_grad_norms else None)
                 break
-            W, b = W_new, b_new
-            net = net.with_params(W, b)
+            params = new
+            net = net.with_block_params(params, check=False)  # checked finite just above
             if t % eval_every == 0 or t == steps:
                 loss, gn = _evaluate(net, x, y, record_grad_norms)
                 record_steps.append(t)
