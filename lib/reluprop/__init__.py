@@ -51,9 +51,10 @@ from . import cost_model, finite_differences  # noqa: E402  (The general layer, 
 from . import training, variance  # noqa: E402  (Initialization, Training deep networks)
 from . import experiments  # noqa: E402  (Vanishing and exploding)
 from .experiments import gradient_profile  # noqa: E402
+from . import residual  # noqa: E402  (Residual connections, Training a thousand layers)
 
 #: Modules imported on first use (PEP 562): they pull in matplotlib or ipywidgets.
-_LAZY = ("plotting", "widgets", "exercises")
+_LAZY = ("plotting", "widgets", "exercises", "exercises_part3_residual")
 
 
 def __getattr__(name):
@@ -103,6 +104,9 @@ __all__ = [
     "experiments",
     "gradient_profile",
     "widgets",
+    # Part III, chapters Residual connections and Training a thousand layers
+    "residual",
+    "exercises_part3_residual",
 ]
 
 __version__ = "0.1.0"
