@@ -54,7 +54,7 @@ from .experiments import gradient_profile  # noqa: E402
 from . import residual  # noqa: E402  (Residual connections, Training a thousand layers)
 
 #: Modules imported on first use (PEP 562): they pull in matplotlib or ipywidgets.
-_LAZY = ("plotting", "widgets", "exercises", "exercises_part3_residual")
+_LAZY = ("plotting", "widgets", "exercises")
 
 
 def __getattr__(name):
@@ -106,7 +106,6 @@ __all__ = [
     "widgets",
     # Part III, chapters Residual connections and Training a thousand layers
     "residual",
-    "exercises_part3_residual",
 ]
 
 __version__ = "0.1.0"

@@ -12,14 +12,14 @@ dominate the work:
   parameter needs ``dr^(0) = dC/dx``, so for ``k = 0`` it can be skipped.
 
 So the backward pass needs exactly ``2 F - B n_0 n_1`` multiply-adds when
-the forward pass needs ``F``; :func:`reluprop.core.layers.backward_step` computes
+the forward pass needs ``F``; :func:`reluprop.layers.backward_step` computes
 ``dr^(0)`` anyway (it is one function for every layer), which makes the
 library's backward pass exactly ``2 F``. The elementwise work (adding biases,
 activations, the Step factor, the bias sums) grows only like ``B n_{k+1}``
 per layer and is counted separately.
 
 :func:`multiply_adds` does the counting; :func:`time_forward_backward`
-measures both passes of a :class:`~reluprop.core.network.Network` on the same
+measures both passes of a :class:`~reluprop.network.Network` on the same
 machine, in the same run, so their ratio can be compared with the count.
 """
 

@@ -29,9 +29,9 @@ everything is then exactly positively homogeneous in ``s``: r^(k) scales as
 s^k, dC/dr^(k) as s^(L-k) and dC/dW^(k) as s^(L-1), with the very same
 active units, so the profile ``dW_norm / dW_norm[-1]`` does not depend on s.
 
-It runs the network's own code: each layer is a :class:`~reluprop.core.layers.Layer`
-(its ``forward``), and the backward pass is :func:`reluprop.core.network.backpropagate`,
-the loop behind :meth:`~reluprop.core.network.Network.backward_from`, with a hook that
+It runs the network's own code: each layer is a :class:`~reluprop.layers.Layer`
+(its ``forward``), and the backward pass is :func:`reluprop.network.backpropagate`,
+the loop behind :meth:`~reluprop.network.Network.backward_from`, with a hook that
 records the norms of each layer's result and frees what is no longer needed.
 
 Memory. At depth 2000 and width 512 the weights alone take 4 GiB. They are
@@ -434,8 +434,8 @@ def _check_quantity(quantity):
 class _DrawnLayers:
     """Layers ``0..L-1`` whose weights are drawn (or fetched from a cache) when asked for.
 
-    A sequence of :class:`~reluprop.core.layers.Layer` for
-    :func:`~reluprop.core.network.backpropagate` that never holds more than one
+    A sequence of :class:`~reluprop.layers.Layer` for
+    :func:`~reluprop.network.backpropagate` that never holds more than one
     layer's weights.
     """
 
@@ -610,7 +610,7 @@ def gradient_profile(
 
         trace = _RecomputedTrace(zs, x, None if keep_r else act.f)
         backpropagate(layers, lambda k: act, trace, G, on_block=record, keep=False)
-        del zs, trace
+        del trace
         log_dr2, log_dW2, log_r2 = mean_field_profile(L, n, B, act, scale, _gram_stats(x), _gram_stats(G))
     # Backward values that used an overflowed forward pass are meaningless:
     # dr^(k) uses z^(k+1..L), dW^(k) uses z^(k..L).

@@ -1,7 +1,7 @@
 """Finite differences under the microscope: step-size sweeps, precision, planted bugs.
 
 The chapter *Gradient checking* uses these to show *why* the checks in
-:mod:`reluprop.core.gradcheck` are set up as they are:
+:mod:`reluprop.gradcheck` are set up as they are:
 
 - :func:`error_vs_step` sweeps the step ``h`` of a central (``eq-central-diff``)
   or one-sided difference and returns its relative error (``eq-rel-error``)
@@ -12,7 +12,7 @@ The chapter *Gradient checking* uses these to show *why* the checks in
 - :func:`optimal_step` gives the step that balances truncation against
   round-off, ``eps^(1/3)`` or ``eps^(1/2)`` for machine epsilon ``eps``;
 - :func:`broken_backward` returns backward passes with a planted bug, which
-  :func:`reluprop.core.gradcheck.check_network` must catch.
+  :func:`reluprop.gradcheck.check_network` must catch.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def error_vs_step(net, x, y, hs, method: str = "central", dtype=np.float64, para
     float64, ``net.gradients(x, y)``.
 
     Two measures of the error are available. ``"max"`` is the largest
-    entrywise relative error with a floor, :func:`reluprop.core.gradcheck.rel_error`
+    entrywise relative error with a floor, :func:`reluprop.gradcheck.rel_error`
     (``eq-rel-error``), the measure of a pass/fail check; it is set by the
     entries with the smallest gradients. ``"norm"`` is
     ``||numerical - backprop|| / ||backprop||`` (Euclidean norms over all
@@ -227,7 +227,7 @@ BUGS = {
 
 
 def broken_backward(bug: str):
-    """A backward pass with one planted bug, for :func:`reluprop.core.gradcheck.check_network`.
+    """A backward pass with one planted bug, for :func:`reluprop.gradcheck.check_network`.
 
     Parameters
     ----------
@@ -238,10 +238,10 @@ def broken_backward(bug: str):
     Returns
     -------
     callable
-        ``backward(net, x, y)`` returning :class:`~reluprop.core.network.Gradients`,
+        ``backward(net, x, y)`` returning :class:`~reluprop.network.Gradients`,
         the signature ``check_network(..., backward=...)`` expects. Apart from
-        the bug it is :meth:`reluprop.core.network.Network.backward`: the network's
-        own loop, :meth:`~reluprop.core.network.Network.backward_from`, with the
+        the bug it is :meth:`reluprop.network.Network.backward`: the network's
+        own loop, :meth:`~reluprop.network.Network.backward_from`, with the
         per-layer step replaced (its ``step`` hook) or the output gradient altered.
     """
     if bug not in BUGS:

@@ -1,6 +1,6 @@
 """Where the first attempt's formulas agree with the true gradient, and where not.
 
-The learner's formulas (:mod:`reluprop.core.scalar`, ``first_attempt_*``) are
+The learner's formulas (:mod:`reluprop.scalar`, ``first_attempt_*``) are
 compared with the true gradients point by point, and every point gets one of
 four integer codes:
 
@@ -111,7 +111,7 @@ def classify_first_attempt_one_layer(w, x, y, rtol: float = 1e-9, atol: float = 
                                      fix_sign: bool = False) -> np.ndarray:
     """Classify the learner's one-neuron formula (y - ReLU(w x)) x.
 
-    The truth is :func:`reluprop.core.scalar.one_layer_gradient` (``eq-one-neuron-dw``).
+    The truth is :func:`reluprop.scalar.one_layer_gradient` (``eq-one-neuron-dw``).
     With ``fix_sign=True`` the formula is negated first, isolating the
     missing Step(w x) factor.
 
@@ -133,7 +133,7 @@ def classify_first_attempt_two_layers(w0, w1, x, y, rtol: float = 1e-9, atol: fl
     The network is ŷ = ReLU(w1 ReLU(w0 x)) in the answer's numbering. The
     learner calls the first weight ``w2`` and writes
     dC/dw2 = (y - ŷ)(w1 x); the truth is dC/dw0 from
-    :func:`reluprop.core.scalar.two_layer_gradients` (``eq-two-dw0``).
+    :func:`reluprop.scalar.two_layer_gradients` (``eq-two-dw0``).
 
     Parameters
     ----------

@@ -8,10 +8,13 @@ close the figure.
 from __future__ import annotations
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as _np
+from matplotlib.ticker import FuncFormatter as _FuncFormatter
+from matplotlib.ticker import MaxNLocator as _MaxNLocator
+from matplotlib.transforms import blended_transform_factory as _blended
 
 matplotlib.rcParams.setdefault("figure.dpi", 100)
-
-import matplotlib.pyplot as plt  # noqa: E402
 
 __all__ = [
     "PALETTE",
@@ -78,9 +81,6 @@ def figure_and_axes(ax=None, **kwargs):
 # ---------------------------------------------------------------------------
 # Initialization and training (chapters "Initialization" and "Training deep networks")
 # ---------------------------------------------------------------------------
-
-import numpy as _np  # noqa: E402
-from matplotlib.ticker import MaxNLocator as _MaxNLocator  # noqa: E402
 
 _MARKERS = ("o", "s", "^", "D", "v", "P")
 
@@ -256,11 +256,6 @@ def plot_weight_grad_norms(norms, ax=None, colors=None, title=None):
 # ---------------------------------------------------------------------------
 # Vanishing and exploding (chapter "Vanishing and exploding"): gradient profiles
 # ---------------------------------------------------------------------------
-
-import numpy as _np  # noqa: E402,F811
-from matplotlib.ticker import FuncFormatter as _FuncFormatter  # noqa: E402
-from matplotlib.ticker import MaxNLocator as _MaxNLocator  # noqa: E402
-from matplotlib.transforms import blended_transform_factory as _blended  # noqa: E402
 
 #: Colour and label of each quantity of a GradientProfile.
 PROFILE_STYLE = {

@@ -161,7 +161,7 @@ def predicted_forward_variance(sizes, scheme: str = "he", scale: float = 1.0, ac
     sizes : sequence of int
         Widths ``[n_0, ..., n_L]``.
     scheme, scale
-        As in :func:`reluprop.core.layers.init_layers`: ``Var[W^(k)]`` is
+        As in :func:`reluprop.layers.init_layers`: ``Var[W^(k)]`` is
         ``init_std(scheme, n_k, n_{k+1}, scale) ** 2``.
     activation : str
         ``"relu"``, ``"leaky_relu"``, ``"identity"`` (exact), ``"sigmoid"``,

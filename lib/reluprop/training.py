@@ -5,13 +5,13 @@ function; :func:`train` runs minibatch stochastic gradient descent
 
     W^(k) <- W^(k) - lr * dC/dW^(k),      b^(k) <- b^(k) - lr * dC/db^(k)
 
-with the gradients of :meth:`reluprop.core.network.Network.gradients` (the
+with the gradients of :meth:`reluprop.network.Network.gradients` (the
 squared-error cost, ``eq-cost``), and returns a *new* network with the
 history of the cost. Nothing is modified in place: layers are immutable, and
 every step builds new ones. The network may hold any blocks (dense layers,
 residual blocks, normalized layers): every parameter of every block, as
 named in its ``params``, takes the same step against its gradient from
-:attr:`reluprop.core.network.Gradients.params`.
+:attr:`reluprop.network.Gradients.params`.
 
 If a step makes the cost or a gradient overflow (NaN or infinity), training
 stops there: the history records the non-finite cost and the step, and the
@@ -141,7 +141,7 @@ def sgd_step(W, b, dW, db, lr):
     Parameters
     ----------
     W, b : lists of arrays
-        Weights and biases, shapes as in :class:`reluprop.core.layers.Layer`.
+        Weights and biases, shapes as in :class:`reluprop.layers.Layer`.
     dW, db : lists of arrays
         Their gradients, same shapes.
     lr : float
@@ -200,7 +200,7 @@ def train(net, x, y, *, lr: float, steps: int, batch_size: int, rng, eval_every:
     """Minibatch SGD on the squared-error cost; returns a new network and its history.
 
     Each step draws ``batch_size`` distinct examples at random, computes the
-    gradients with :meth:`reluprop.core.network.Network.gradients`, and applies
+    gradients with :meth:`reluprop.network.Network.gradients`, and applies
     :func:`sgd_step` to every parameter of every block (:func:`sgd_update`,
     with the names of ``Gradients.params``; for dense layers these are the
     lists ``W``, ``b``). The cost on the whole training set is recorded before

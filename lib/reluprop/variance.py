@@ -11,9 +11,9 @@ theory and measurement in one place.
 examples and network draws: with zero biases and symmetric weights every
 pre-activation has mean 0 over draws, so the two coincide.
 
-The measurements build networks with :func:`reluprop.core.layers.init_layers`,
-run :meth:`reluprop.core.network.Network.forward`, and go backwards with
-:meth:`reluprop.core.network.Network.backward_from`.
+The measurements build networks with :func:`reluprop.layers.init_layers`,
+run :meth:`reluprop.network.Network.forward`, and go backwards with
+:meth:`reluprop.network.Network.backward_from`.
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .core._validate import as_float_array, require_generator, require_int, require_real, require_sizes
+from .core._validate import as_float_array, require_generator, require_int, require_sizes
 from .core.activations import get_activation
 from .core.layers import init_layers
 from .core.network import Network, Trace
-from .theory import (
+from .theory import (  # noqa: F401  (re-exported: the chapter finds theory and measurement here)
     MEAN_FIELD_ACTIVATIONS,
     _slope,
     activation_second_moment,
@@ -36,13 +36,9 @@ from .theory import (
     variance_gain,
 )
 
+# The theory's names above are re-exported for the chapter; they are documented in reluprop.theory.
 __all__ = [
-    "variance_gain",
-    "activation_second_moment",
-    "derivative_second_moment",
-    "predicted_forward_variance",
     "measured_forward_variance",
-    "predicted_backward_variance",
     "measured_backward_variance",
     "backward_from",
     "VarianceExperiment",
@@ -51,6 +47,7 @@ __all__ = [
     "log_grad_spread",
     "dead_unit_fraction",
 ]
+
 
 def _activation(activation, slope):
     return get_activation(activation, slope=slope, allowed=MEAN_FIELD_ACTIVATIONS)
@@ -66,16 +63,16 @@ def measured_forward_variance(sizes, scheme: str = "he", scale: float = 1.0, act
                               slope: float = 0.01) -> np.ndarray:
     """Measured ``E[(z^(k))^2]`` for k = 1..L on standard normal inputs.
 
-    Draws ``draws`` networks with :func:`reluprop.core.layers.init_layers`
+    Draws ``draws`` networks with :func:`reluprop.layers.init_layers`
     (every layer, the last included, uses ``activation``; zero biases), runs
-    :meth:`reluprop.core.network.Network.forward` on a fresh batch of standard
+    :meth:`reluprop.network.Network.forward` on a fresh batch of standard
     normal inputs for each, and averages ``z[k] ** 2`` over examples, units
     and draws.
 
     Parameters
     ----------
     sizes, scheme, scale, activation, slope
-        As in :func:`predicted_forward_variance`.
+        As in :func:`~reluprop.theory.predicted_forward_variance`.
     batch : int
         Examples per draw, >= 1.
     rng : numpy.random.Generator
@@ -103,7 +100,7 @@ def measured_forward_variance(sizes, scheme: str = "he", scale: float = 1.0, act
 def backward_from(net: Network, trace: Trace, dr_out) -> list:
     """Backpropagate a given ``dC/dr^(L)`` through ``net``, layer by layer.
 
-    :meth:`reluprop.core.network.Network.backward_from` (the network's own
+    :meth:`reluprop.network.Network.backward_from` (the network's own
     backward loop), started from an arbitrary upstream gradient instead of
     the cost's: useful to follow a signal of known size through the layers.
 
@@ -172,7 +169,7 @@ class VarianceExperiment:
     widths : tuple of int
         The widths ``n`` measured (every layer, the input included, has width ``n``).
     predicted : array, shape (len(widths), L)
-        :func:`predicted_forward_variance`, one row per width (the rows are
+        :func:`~reluprop.theory.predicted_forward_variance`, one row per width (the rows are
         equal for the schemes that scale with the width).
     measured : array, shape (len(widths), L)
         :func:`measured_forward_variance`, one row per width.
@@ -206,7 +203,7 @@ def forward_variance_experiment(depth: int, widths, scheme: str = "he", scale: f
         Networks per width: one number for all widths, or one per width
         (narrow networks fluctuate more and are cheap, so they can get more).
     scheme, scale, activation, slope
-        As in :func:`predicted_forward_variance`.
+        As in :func:`~reluprop.theory.predicted_forward_variance`.
     rng : numpy.random.Generator
     label : str, optional
         Legend label; by default built from the activation, scheme and scale.
@@ -291,7 +288,7 @@ def log_grad_spread(depth: int, width: int, draws: int, rng, *, scheme: str = "h
     """Spread over random networks of ``log ||dC/dr^(0)||`` at initialization.
 
     For each draw: a fresh network ``[width] * (depth + 1)`` from
-    :func:`reluprop.core.layers.init_layers` (zero biases), one standard normal
+    :func:`reluprop.layers.init_layers` (zero biases), one standard normal
     input (batch 1), and a backward pass (:func:`backward_from`) started
     from a random unit vector ``dC/dr^(L)`` instead of a cost's gradient, so
     that ``||dC/dr^(0)||`` is the factor by which the network scales the
@@ -309,8 +306,8 @@ def log_grad_spread(depth: int, width: int, draws: int, rng, *, scheme: str = "h
         Number of independent networks, >= 2.
     rng : numpy.random.Generator
     scheme, scale, activation, slope
-        As in :func:`reluprop.core.layers.init_layers` and
-        :func:`reluprop.core.activations.get_activation`.
+        As in :func:`reluprop.layers.init_layers` and
+        :func:`reluprop.activations.get_activation`.
 
     Returns
     -------

@@ -2,14 +2,14 @@
 
 Read in this order:
 
-- :mod:`~reluprop.core.activations`: ``f`` and ``f'`` (ReLU, Step, and the others);
-- :mod:`~reluprop.core.losses`: the squared-error cost and its gradient dC/dŷ;
-- :mod:`~reluprop.core.layers`: one dense layer, its initialization, and its
+- :mod:`~reluprop.activations`: ``f`` and ``f'`` (ReLU, Step, and the others);
+- :mod:`~reluprop.losses`: the squared-error cost and its gradient dC/dŷ;
+- :mod:`~reluprop.layers`: one dense layer, its initialization, and its
   forward and backward step (the answer's equations);
-- :mod:`~reluprop.core.network`: the network, its records (``Trace``,
+- :mod:`~reluprop.network`: the network, its records (``Trace``,
   ``Gradients``), the block protocol and the one backward loop;
-- :mod:`~reluprop.core.gradcheck`: finite differences against backpropagation;
-- :mod:`~reluprop.core.scalar`: the same chain rule written for one neuron per
+- :mod:`~reluprop.gradcheck`: finite differences against backpropagation;
+- :mod:`~reluprop.scalar`: the same chain rule written for one neuron per
   layer, as in Part I;
 - ``_validate``: the input checks every function shares.
 

@@ -228,7 +228,7 @@ def check_network(net, x, y, h: float = 1e-5, tol: float = 1e-7, floor: float = 
     floor : float
         Floor of the relative error's denominator.
     backward : callable, optional
-        ``backward(net, x, y)`` returning a :class:`~reluprop.core.network.Gradients`
+        ``backward(net, x, y)`` returning a :class:`~reluprop.network.Gradients`
         (or any object with ``params``, or with ``dW`` and ``db`` lists); defaults to ``net.backward(net.forward(x), y)``. Pass your own
         to check it.
 

@@ -17,7 +17,7 @@ layer*)::
     db      = dz summed over the batch                  (eq-backward-db)
 
 :func:`forward_step` and :func:`backward_step` are pure functions; both the
-:class:`~reluprop.core.network.Network` and the depth experiments call them.
+:class:`~reluprop.network.Network` and the depth experiments call them.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ class Layer:
     A block has ``n_in``, ``n_out``, ``params`` (name -> array) and the two
     methods ``forward(r_prev, activation) -> (z, r, cache)`` and
     ``backward(dr, z, r, r_prev, cache, activation) -> (dz, dr_prev, grads)``;
-    :meth:`reluprop.core.network.Network.backward_from` runs any list of blocks.
+    :meth:`reluprop.network.Network.backward_from` runs any list of blocks.
     For a Layer they are :func:`forward_step` and :func:`backward_step`.
 
     Parameters
@@ -196,7 +196,7 @@ def forward_step(r_prev, W, b, activation):
     W : array, shape (n_k, n_{k+1})
     b : array, shape (n_{k+1},)
     activation : Activation or str
-        An :class:`~reluprop.core.activations.Activation` or its name.
+        An :class:`~reluprop.activations.Activation` or its name.
 
     Returns
     -------

@@ -1,7 +1,7 @@
 """A fully connected network: forward pass, backward pass, and their records.
 
 ``Network(layers, activation, output_activation)`` holds a list of blocks
-(a :class:`~reluprop.core.layers.Layer` is the first kind of block) and two
+(a :class:`~reluprop.layers.Layer` is the first kind of block) and two
 activations (hidden layers and the output layer). ``forward(x)`` returns a
 :class:`Trace` with every ``z[k]`` and ``r[k]``; ``backward(trace, y)``
 returns :class:`Gradients` for the squared-error cost (``eq-cost``). Index
@@ -351,7 +351,7 @@ class Network:
 
         :meth:`backward_from` started from dC/dŷ = (ŷ - y) / batch
         (``eq-output-grad``): each block's backward from the last to the
-        first, for dense layers :func:`~reluprop.core.layers.backward_step`. A
+        first, for dense layers :func:`~reluprop.layers.backward_step`. A
         network of dense layers runs the same loop written out in place (it
         gives the same arrays, bit for bit: see the tests).
 

@@ -12,7 +12,7 @@ output and a weight ``w^(m)`` for every layer between (``eq-chain``)::
     dC/dw^(k) = (ŷ - y) · f'(z^(L)) · Π_{m=k+1}^{L-1} [w^(m) f'(z^(m))] · r^(k)
 
 The functions here write these products out explicitly (closed forms), which
-is how the first chapters derive them; :class:`~reluprop.core.network.Network`
+is how the first chapters derive them; :class:`~reluprop.network.Network`
 computes the same numbers by backpropagation, and the tests compare the two.
 
 Every function broadcasts over NumPy arrays, so ``x``, ``y`` and the weights

@@ -1,90 +1,59 @@
-"""Tests for Part I, chapters Three layers, The general layer and Gradient checking:
-reluprop.cost_model, reluprop.finite_differences and exercises.check_central_difference."""
+"""Gradient checking: finite differences, their step sizes and precision, and the planted bugs they catch."""
 
 import numpy as np
 import pytest
 
 import reluprop as rp
-from reluprop import cost_model, finite_differences as fd
+from reluprop import finite_differences as fd
+from reluprop.gradcheck import numerical_gradient, rel_error
 
 
-# ---------------------------------------------------------------- cost_model
-def test_multiply_adds_small_example_by_hand():
-    c = cost_model.multiply_adds([4, 3, 2], batch=5)
-    assert c.forward_per_layer == [60, 30]
-    assert c.dW_per_layer == [60, 30]
-    assert c.dr_per_layer == [0, 30]  # dr^(0) = dC/dx is not needed
-    assert (c.forward, c.backward, c.backward_library) == (90, 120, 180)
-    assert c.ratio == pytest.approx(120 / 90, rel=1e-15)
-    assert c.elementwise_forward == 2 * 5 * (3 + 2)
-    assert c.elementwise_backward == 2 * 5 * (3 + 2) + 5 * 2
+# ---------------------------------------------------------------- gradcheck module
+def test_rel_error_has_a_floor():
+    assert rel_error(np.array([1e-20]), np.array([-1e-20])) < 1e-11
+    assert rel_error(np.array([1.0]), np.array([1.0 + 1e-9])) == pytest.approx(5e-10, rel=1e-3)
 
 
-@pytest.mark.parametrize("sizes,batch", [([1, 1], 1), ([3, 7, 7, 2], 11), ([10, 1, 10], 4), ([5] * 9, 2)])
-def test_multiply_adds_identities(sizes, batch):
-    c = cost_model.multiply_adds(sizes, batch)
-    F = sum(batch * a * b for a, b in zip(sizes[:-1], sizes[1:]))
-    assert c.forward == F
-    assert c.backward_library == 2 * F
-    assert c.backward == 2 * F - batch * sizes[0] * sizes[1]
-    assert 1.0 <= c.ratio < 2.0
-    assert c.sizes == tuple(sizes) and c.batch == batch
+def test_central_difference_is_second_order_and_forward_first_order():
+    f = lambda t: float(np.sum(np.sin(t)))  # noqa: E731
+    theta = np.array([0.7])
+    exact = np.cos(0.7)
+    e_c = [abs(numerical_gradient(f, theta, h)[0] - exact) for h in (1e-2, 1e-3)]
+    e_f = [abs(numerical_gradient(f, theta, h, method="forward")[0] - exact) for h in (1e-2, 1e-3)]
+    assert np.log10(e_c[0] / e_c[1]) == pytest.approx(2.0, abs=0.1)
+    assert np.log10(e_f[0] / e_f[1]) == pytest.approx(1.0, abs=0.1)
 
 
-def test_multiply_adds_matches_the_shapes_of_the_library_products():
-    """Each count is the product of the shapes of the matrices the library multiplies."""
-    rng = np.random.default_rng(0)
-    sizes, batch = [3, 5, 4, 2], 6
-    net = rp.Network(rp.init_layers(sizes, rng=rng))
-    x = rng.standard_normal((batch, sizes[0]))
-    trace = net.forward(x)
-    grads = net.backward(trace, rng.standard_normal((batch, sizes[-1])))
-    c = cost_model.multiply_adds(sizes, batch)
-    for k in range(net.depth):
-        # r^(k) @ W^(k): (B, n_k) @ (n_k, n_{k+1}) costs B n_k n_{k+1}
-        assert c.forward_per_layer[k] == trace.r[k].shape[0] * net.W[k].shape[0] * net.W[k].shape[1]
-        # r^(k).T @ dz: (n_k, B) @ (B, n_{k+1})
-        rT, dz = trace.r[k].T, grads.dz[k + 1]
-        assert c.dW_per_layer[k] == rT.shape[0] * rT.shape[1] * dz.shape[1]
-        # dz @ W^(k).T: (B, n_{k+1}) @ (n_{k+1}, n_k), not needed for k = 0
-        if k >= 1:
-            assert c.dr_per_layer[k] == dz.shape[0] * dz.shape[1] * net.W[k].T.shape[1]
+def test_check_network_passes_and_catches_a_broken_backward():
+    rng = np.random.default_rng(3)
+    net = rp.Network(rp.init_layers([3, 4, 2], rng=rng, bias_std=0.2), output_activation="identity")
+    x = rp.gradcheck.kink_free_inputs(net, 4, rng=rng, margin=1e-3)
+    y = rng.standard_normal((4, 2))
+    report = rp.gradcheck.check_network(net, x, y)
+    assert report.passed and report.max_error < 1e-7 and not report.near_kink
+
+    def broken(net, x, y):  # forgets the 1/batch of the cost's gradient
+        g = net.gradients(x, y)
+        return rp.Gradients([d * x.shape[0] for d in g.dW], [d * x.shape[0] for d in g.db], g.dz, g.dr)
+
+    bad = rp.gradcheck.check_network(net, x, y, backward=broken)
+    assert not bad.passed and bad.max_error > 0.5
+    assert "FAILED" in str(bad)
 
 
-@pytest.mark.parametrize("bad,exc", [([3], ValueError), ([3, 0], ValueError), ([3, 2.5], TypeError), (5, TypeError)])
-def test_multiply_adds_rejects_bad_sizes(bad, exc):
-    with pytest.raises(exc):
-        cost_model.multiply_adds(bad, 2)
+def test_kink_free_inputs_keep_away_from_zero():
+    rng = np.random.default_rng(5)
+    net = rp.Network(rp.init_layers([2, 6, 6, 1], rng=rng, bias_std=0.1))
+    x = rp.gradcheck.kink_free_inputs(net, 10, rng=rng, margin=1e-2)
+    assert x.shape == (10, 2)
+    assert rp.gradcheck.min_abs_preactivation(net, x) > 1e-2
 
 
-def test_multiply_adds_rejects_bad_batch():
-    with pytest.raises(ValueError, match="batch"):
-        cost_model.multiply_adds([2, 3], 0)
-    with pytest.raises(TypeError, match="batch"):
-        cost_model.multiply_adds([2, 3], 2.0)
-
-
-def test_time_forward_backward_structure_only():
-    """Wall-clock values are machine-dependent: check types and signs, never sizes."""
-    rng = np.random.default_rng(1)
-    net = rp.Network(rp.init_layers([4, 8, 3], rng=rng))
-    x = rng.standard_normal((5, 4))
-    y = rng.standard_normal((5, 3))
-    out = cost_model.time_forward_backward(net, x, y, repeats=3)
-    assert isinstance(out, tuple) and len(out) == 2
-    assert all(isinstance(t, float) and t >= 0.0 for t in out)
-
-
-def test_time_forward_backward_rejects_bad_input():
-    rng = np.random.default_rng(1)
-    net = rp.Network(rp.init_layers([2, 2], rng=rng))
-    x, y = np.ones((1, 2)), np.ones((1, 2))
-    with pytest.raises(TypeError, match="net"):
-        cost_model.time_forward_backward("net", x, y)
-    with pytest.raises(ValueError, match="repeats"):
-        cost_model.time_forward_backward(net, x, y, repeats=0)
-    with pytest.raises(ValueError, match="x"):
-        cost_model.time_forward_backward(net, np.ones((1, 3)), y)
+def test_check_network_flags_inputs_on_the_kink():
+    net = rp.Network([rp.Layer([[1.0]], [0.0]), rp.Layer([[1.0]], [0.0])], output_activation="identity")
+    report = rp.gradcheck.check_network(net, np.array([[0.0]]), np.array([[1.0]]))
+    assert report.near_kink and report.min_abs_z == 0.0
+    assert "NEAR THE KINK" in str(report)
 
 
 # ---------------------------------------------------------------- finite_differences
@@ -269,51 +238,3 @@ def test_broken_backward_rejects_unknown_bug_and_non_square_transpose():
     net = rp.Network(rp.init_layers([3, 4, 2], rng=rng))
     with pytest.raises(ValueError, match="square"):
         fd.broken_backward("no_transpose")(net, np.ones((2, 3)), np.ones((2, 2)))
-
-
-# ---------------------------------------------------------------- exercise checker
-def test_check_central_difference_right_answer_passes():
-    d = rp.exercises.check_central_difference(lambda f, x, h: (f(x + h) - f(x - h)) / (2 * h))
-    assert d.passed and d.kind == "ok"
-    d = rp.exercises.check_central_difference(lambda f, x, h: 0.5 * (f(x + h) - f(x - h)) / h)
-    assert d.passed
-
-
-@pytest.mark.parametrize("wrong,kind", [
-    (lambda f, x, h: (f(x + h) - f(x)) / h, "one_sided"),
-    (lambda f, x, h: (f(x) - f(x - h)) / h, "one_sided"),
-    (lambda f, x, h: (f(x + h) - f(x - h)) / h, "scale"),
-    (lambda f, x, h: (f(x - h) - f(x + h)) / (2 * h), "sign"),
-    (lambda f, x, h: (f(x + 2 * h) - f(x - h)) / (2 * h), "wrong"),
-    (lambda f, x, h: 1 / 0, "error"),
-    (lambda f, x, h: None, "shape"),
-])
-def test_check_central_difference_recognises_typical_slips(wrong, kind):
-    d = rp.exercises.check_central_difference(wrong)
-    assert not d.passed
-    assert d.kind == kind
-
-
-def test_check_central_difference_one_sided_message_names_the_order():
-    d = rp.exercises.check_central_difference(lambda f, x, h: (f(x + h) - f(x)) / h)
-    text = str(d)
-    assert "one-sided: error O(h)" in text
-    assert "10 times smaller" in text and "100 times smaller" in text
-
-
-def test_check_chain_gradient_catches_x_instead_of_own_input():
-    """The three-layers chapter's pre-filled attempt: x as the last factor instead of r^(k)."""
-    def attempt(w, x, y):
-        z, r = rp.scalar.chain_forward(w, x)
-        L = len(w)
-        out = []
-        for k in range(L):
-            g = (r[L] - y) * rp.activations.step(z[L])
-            for m in range(k + 1, L):
-                g = g * w[m] * rp.activations.step(z[m])
-            out.append(g * x)
-        return out
-
-    d = rp.exercises.check_chain_gradient(attempt)
-    assert not d.passed
-    assert "r^(k)" in str(d)

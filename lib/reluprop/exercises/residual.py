@@ -1,34 +1,19 @@
-"""Self-checking exercises of Part III's residual chapters, on the engine of :mod:`reluprop.exercises`.
-
-- chapter *Residual connections*: :func:`check_residual_backward` (one block's
-  backward, ``eq-residual-backward``) and :func:`check_residual_variance`
-  (the variance recursion over a stack, ``eq-residual-variance``);
-- chapter *Training a thousand layers*: :func:`check_branch_scale` (the
-  largest branch scale that keeps the mean square below a bound).
-"""
+"""Chapter *Residual connections*: one block's backward and the variance recursion over a stack."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .exercises import Diagnosis, compare
+from .engine import Diagnosis, call, compare, wrap_hints
 
-__all__ = ["check_residual_backward", "check_residual_variance", "check_branch_scale"]
-
-
-def _call(fn, name, *args):
-    try:
-        return fn(*args), None
-    except Exception as exc:  # the learner's code may raise anything
-        return None, Diagnosis(False, f"✗ {name}: your function raised {type(exc).__name__}: {exc}",
-                               ["hint: call it yourself on the inputs above to see why."], "error")
+__all__ = ["check_residual_backward", "check_residual_variance"]
 
 
 def _numbers(fn, name, cases):
     """Call ``fn(*case)`` for every case; return (floats, None) or (None, Diagnosis)."""
     got = []
     for case in cases:
-        value, err = _call(fn, name, *case)
+        value, err = call(fn, name, *case)
         if err is not None:
             return None, err
         try:
@@ -48,6 +33,7 @@ def _first_pattern(got, patterns, rtol=1e-9):
     return None
 
 
+@wrap_hints
 def check_residual_backward(fn) -> Diagnosis:
     """Check ``fn(dr, J, alpha)`` = dC/dr^(k) for one residual block and one example (a row).
 
@@ -66,7 +52,7 @@ def check_residual_backward(fn) -> Diagnosis:
     name = "dC/dr^(k)"
     got, desc = [], []
     for dr, J, alpha in cases:
-        value, err = _call(fn, name, dr.copy(), J.copy(), alpha)
+        value, err = call(fn, name, dr.copy(), J.copy(), alpha)
         if err is not None:
             return err
         got.append(value)
@@ -99,6 +85,7 @@ def check_residual_backward(fn) -> Diagnosis:
     return Diagnosis(False, f"✗ {name}: {summary}", d.details[:3] + ["hint: " + hint], kind)
 
 
+@wrap_hints
 def check_residual_variance(fn) -> Diagnosis:
     """Check ``fn(alpha, depth)`` = E||r^(L)||^2 / ||x||^2 for ``depth`` blocks (``eq-residual-variance``).
 
@@ -131,42 +118,6 @@ def check_residual_variance(fn) -> Diagnosis:
         ("no_identity", answer(lambda a, L: a ** (2 * L)), "yours leaves out the identity path.",
          "the block passes r on unchanged and adds alpha F(r): per block the mean square is "
          "multiplied by 1 + alpha², not by alpha²."),
-    ])
-    if found is None:
-        return d
-    kind, summary, hint = found
-    return Diagnosis(False, f"✗ {name}: {summary}", d.details[:3] + ["hint: " + hint], kind)
-
-
-def check_branch_scale(fn) -> Diagnosis:
-    """Check ``fn(depth, bound)``: the largest alpha with ``(1 + alpha**2) ** depth <= bound``.
-
-    The answer is ``sqrt(bound ** (1 / depth) - 1)``, which for large depth
-    is close to ``sqrt(log(bound) / depth)``: the 1/sqrt(L) rule. Recognises
-    that approximation (kind ``"approximation"``, close but a little too
-    small), and ``sqrt(bound / depth)`` (kind ``"additive"``, the mean squares
-    added instead of multiplied).
-    """
-    cases = [(10, 2.0), (1000, np.e), (100, 10.0), (3, 1.5), (10_000, 4.0)]
-    name = "largest branch scale"
-    got, err = _numbers(fn, name, cases)
-    if err is not None:
-        return err
-    desc = [f"depth = {L}, bound = {B:.4g}" for L, B in cases]
-
-    def answer(f):
-        return [f(L, B) for L, B in cases]
-
-    d = compare(name, got, answer(lambda L, B: np.sqrt(B ** (1.0 / L) - 1.0)), desc, rtol=1e-9, atol=0.0)
-    if d.passed:
-        return d
-    found = _first_pattern(got, [
-        ("approximation", answer(lambda L, B: np.sqrt(np.log(B) / L)),
-         "yours is the large-depth approximation, slightly too small.",
-         "solve (1 + alpha²)^L = bound exactly: alpha² = bound^(1/L) - 1. Since log(1 + a²) < a², "
-         "sqrt(log(bound) / L) falls a little short (by 1.7 % at depth 10 and bound 2)."),
-        ("additive", answer(lambda L, B: np.sqrt(B / L)), "yours adds the blocks' mean squares.",
-         "each block multiplies the mean square by (1 + alpha²): take the L-th root of the bound."),
     ])
     if found is None:
         return d

@@ -1,10 +1,10 @@
-"""reluprop.exercises_part3_residual: each checker accepts the answer and names the usual slips."""
+"""The checkers of the residual chapters: each accepts the answer and names the usual slips."""
 
 import numpy as np
 import pytest
 
 import reluprop as rp
-from reluprop import exercises_part3_residual as ex
+ex = rp.exercises
 
 
 def test_residual_backward_checker():
