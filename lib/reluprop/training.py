@@ -11,7 +11,7 @@ history of the cost. Nothing is modified in place: layers are immutable, and
 every step builds new ones. The network may hold any blocks (dense layers,
 residual blocks, normalized layers): every parameter of every block, as
 named in its ``params``, takes the same step against its gradient from
-:attr:`reluprop.network.Gradients.params`.
+``Gradients.params`` (:class:`reluprop.network.Gradients`).
 
 If a step makes the cost or a gradient overflow (NaN or infinity), training
 stops there: the history records the non-finite cost and the step, and the

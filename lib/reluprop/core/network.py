@@ -402,11 +402,11 @@ class Network:
         ----------
         params : list of dicts, length L
             ``params[k]`` maps names to arrays, with the keys of
-            ``self.layers[k].params`` (as in :attr:`Gradients.params`); a
+            ``self.layers[k].params`` (as in ``Gradients.params``); a
             missing name keeps the block's current value.
         check : bool
             If True (the default), each block is rebuilt through its
-            constructor, with :func:`dataclasses.replace`, so its checks
+            constructor, with ``dataclasses.replace``, so its checks
             (shapes, finite values) run again. If False, each block is a
             shallow copy with the given arrays put in place, unchecked: for a
             caller that has already checked them and knows the shapes are
