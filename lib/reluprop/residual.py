@@ -86,6 +86,9 @@ __all__ = [
     "residual_backward",
     "init_residual_blocks",
     "predicted_residual_variance",
+    "measured_residual_variance",
+    "branch_jacobian",
+    "path_expansion",
 ]
 
 
@@ -361,3 +364,134 @@ def predicted_residual_variance(depth, alpha, zero_last=False) -> np.ndarray:
         return np.ones(depth + 1)
     with np.errstate(over="ignore"):
         return np.exp(np.arange(depth + 1) * np.log1p(alpha * alpha))
+
+
+def measured_residual_variance(width, depth, alpha=None, *, draws, batch, rng, zero_last=False,
+                               branch_width=None) -> np.ndarray:
+    """Measured ``||r^(k)||^2 / ||x||^2`` for ``k = 0..depth``, one row per draw (``eq-residual-variance``).
+
+    Each draw takes ``batch`` standard normal inputs ``x`` (shape (batch,
+    width)) through ``depth`` ReLU residual blocks drawn as in
+    :func:`init_residual_blocks` (same arguments), one block at a time: a
+    block is drawn, applied and dropped, so memory does not grow with depth
+    (depth 10,000 is fine). For each draw and depth ``k`` the ratio is
+    averaged over the batch's examples.
+
+    Parameters
+    ----------
+    width, depth : int >= 1
+        Stream width n and number of blocks L.
+    alpha : float, optional
+        Branch scale; ``1 / sqrt(depth)`` if omitted.
+    draws, batch : int >= 1
+        Independent networks, and examples per network.
+    rng : numpy.random.Generator
+    zero_last : bool
+        Zero second layers (the stream stays ``x``).
+    branch_width : int, optional
+        Branch width m; ``width`` if omitted.
+
+    Returns
+    -------
+    array, shape (draws, depth + 1)
+        Column 0 is 1. Where the stream overflows the float range the ratio is
+        ``inf`` (or NaN after it), as it is: nothing is hidden. The mean over
+        draws estimates ``predicted_residual_variance(depth, alpha)``.
+    """
+    width = require_int(width, "width", minimum=1)
+    depth = require_int(depth, "depth", minimum=1)
+    draws = require_int(draws, "draws", minimum=1)
+    batch = require_int(batch, "batch", minimum=1)
+    alpha = 1.0 / np.sqrt(depth) if alpha is None else _check_alpha(alpha)
+    require_generator(rng)
+    relu = get_activation("relu")
+    out = np.empty((draws, depth + 1))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for d in range(draws):
+            x = rng.standard_normal((batch, width))
+            x_sq = np.sum(x * x, axis=1)
+            r = x
+            out[d, 0] = 1.0
+            for k in range(depth):
+                block = init_residual_blocks(width, 1, branch_width, alpha, rng=rng, zero_last=zero_last)[0]
+                _, r, _ = block.forward(r, relu)
+                out[d, k + 1] = np.mean(np.sum(r * r, axis=1) / x_sq)
+    return out
+
+
+def branch_jacobian(block, r_prev, activation="relu") -> np.ndarray:
+    """The branch's Jacobian ``J_k = W1 diag(f'(z)) W2`` at each example, for rows (``eq-residual-jacobian``).
+
+    In the course's row convention a small change ``dr`` (a row) of the
+    block's input changes the branch output by ``dr @ J_k``, so the block's
+    output changes by ``dr @ (I + alpha J_k)`` and the gradient goes back as
+    ``dC/dr^(k) = dC/dr^(k+1) @ (I + alpha J_k).T`` (``eq-residual-backward``).
+    (The Jacobian of calculus, ``dF_i/dr_j``, is ``J_k.T``.)
+
+    Parameters
+    ----------
+    block : ResidualBlock
+    r_prev : array, shape (batch, n)
+        The block's input r^(k).
+    activation : Activation or str
+        The branch's nonlinearity f.
+
+    Returns
+    -------
+    array, shape (batch, n, n)
+    """
+    if not isinstance(block, ResidualBlock):
+        raise TypeError(f"block must be a ResidualBlock, got {type(block).__name__}")
+    r_prev = as_float_array(r_prev, "r_prev", ndim=2)
+    if r_prev.shape[1] != block.n_in:
+        raise ValueError(f"r_prev must have shape (batch, {block.n_in}); got {r_prev.shape}")
+    act = get_activation(activation)
+    z = r_prev @ block.W1 + block.b1
+    return np.einsum("im,bm,mj->bij", block.W1, act.df(z), block.W2)
+
+
+def path_expansion(dr_L, jacobians, alphas) -> dict:
+    """The gradient ``dC/dr^(0)`` of a stack of residual blocks as a sum over paths (``eq-residual-paths``).
+
+    Multiplying out ``dC/dr^(0) = dC/dr^(L) (I + a_{L-1} J_{L-1})^T ... (I + a_0 J_0)^T``
+    gives one term per subset of blocks: the path that goes through the
+    branches of those blocks and takes the identity everywhere else. A path
+    through branches ``k_1 > k_2 > ...`` contributes
+    ``a_{k_1} a_{k_2} ... dC/dr^(L) J_{k_1}^T J_{k_2}^T ...``; the empty path,
+    the identity all the way, contributes ``dC/dr^(L)`` itself.
+
+    Parameters
+    ----------
+    dr_L : array, shape (n,)
+        dC/dr^(L) for one example (a row).
+    jacobians : list of arrays, shape (n, n)
+        ``J_k`` for k = 0..L-1, as returned by :func:`branch_jacobian` for
+        that example (at the block's input in the forward pass).
+    alphas : list of float
+        The branch scales ``a_k``.
+
+    Returns
+    -------
+    dict
+        ``{path: term}`` with ``path`` the tuple of branch indices the path
+        goes through, in the order the gradient meets them (from the output
+        down), and ``term`` an array of shape (n,); ``2**L`` entries, whose
+        sum is dC/dr^(0).
+    """
+    dr_L = as_float_array(dr_L, "dr_L", ndim=1)
+    jacobians = [as_float_array(J, "jacobians[k]", ndim=2) for J in jacobians]
+    alphas = [_check_alpha(a) for a in alphas]
+    if len(alphas) != len(jacobians):
+        raise ValueError(f"alphas must have one entry per Jacobian ({len(jacobians)}); got {len(alphas)}")
+    n = dr_L.shape[0]
+    for k, J in enumerate(jacobians):
+        if J.shape != (n, n):
+            raise ValueError(f"jacobians[{k}] must have shape ({n}, {n}); got {J.shape}")
+    terms = {(): dr_L}
+    for k in range(len(jacobians) - 1, -1, -1):
+        step = {}
+        for path, g in terms.items():
+            step[path] = g                                  # the identity path of block k
+            step[path + (k,)] = alphas[k] * (g @ jacobians[k].T)   # through block k's branch
+        terms = step
+    return terms

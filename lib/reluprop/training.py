@@ -8,7 +8,10 @@ function; :func:`train` runs minibatch stochastic gradient descent
 with the gradients of :meth:`reluprop.network.Network.gradients` (the
 squared-error cost, ``eq-cost``), and returns a *new* network with the
 history of the cost. Nothing is modified in place: layers are immutable, and
-every step builds new ones.
+every step builds new ones. The network may hold any blocks (dense layers,
+residual blocks, normalized layers): every parameter of every block, as
+named in its ``params``, takes the same step against its gradient from
+``Gradients.params`` (:class:`reluprop.network.Gradients`).
 
 If a step makes the cost or a gradient overflow (NaN or infinity), training
 stops there: the history records the non-finite cost and the step, and the
@@ -28,7 +31,8 @@ from .core.layers import Layer, init_layers
 from .core.losses import squared_error
 from .core.network import Network
 
-__all__ = ["make_regression_task", "plain_net", "TrainingHistory", "TrainingResult", "train", "sgd_step"]
+__all__ = ["make_regression_task", "plain_net", "TrainingHistory", "TrainingResult", "train", "sgd_step",
+           "sgd_update", "weight_grad_norm"]
 
 
 def make_regression_task(n_in: int, n_out: int, n_samples: int, rng, *, hidden: int = 8,
@@ -124,7 +128,8 @@ class TrainingHistory:
         run diverged, the last entry is the non-finite value (inf or NaN).
     grad_norms : array, shape (m, L), or None
         ``||dC/dW^(k)||`` on the whole training set at those steps, one column
-        per layer (when requested; NaN where not finite).
+        per layer or block (:func:`weight_grad_norm`; when requested; NaN
+        where not finite).
     diverged_at : int or None
         The step whose update produced a non-finite cost or gradient, or None.
     """
@@ -188,6 +193,32 @@ def sgd_step(W, b, dW, db, lr):
     return W_new, b_new
 
 
+def sgd_update(params, grads, lr):
+    """:func:`sgd_step` for one block's named parameters: a new dict ``{name: p - lr * dC/dp}``.
+
+    Parameters
+    ----------
+    params : dict
+        A block's ``params`` (name -> array).
+    grads : dict
+        Its gradients, same names and shapes (an entry of ``Gradients.params``).
+    lr : float
+    """
+    return {name: value - lr * grads[name] for name, value in params.items()}
+
+
+def weight_grad_norm(grads) -> float:
+    """``||dC/dW^(k)||`` of one block: the norm of its weight matrices' gradients, taken together.
+
+    ``grads`` is one entry of ``Gradients.params``. The weight matrices are the
+    parameters whose name starts with ``"W"``: ``W`` of a dense layer (this is
+    ``||dW[k]||``), ``W1`` and ``W2`` of a residual block (the square root of
+    ``||dW1||^2 + ||dW2||^2``). Biases and normalization gains are left out.
+    """
+    weights = [g.ravel() for name, g in grads.items() if name.startswith("W")]
+    return float(np.linalg.norm(np.concatenate(weights))) if weights else 0.0
+
+
 def _evaluate(net, x, y, want_norms):
     trace = net.forward(x)
     loss = squared_error(trace.y_hat, y) if np.all(np.isfinite(trace.y_hat)) else float("nan")
@@ -196,7 +227,7 @@ def _evaluate(net, x, y, want_norms):
     if not np.isfinite(loss):
         return loss, np.full(net.depth, np.nan)
     grads = net.backward(trace, y)
-    return loss, np.array([np.linalg.norm(g) for g in grads.dW])
+    return loss, np.array([weight_grad_norm(g) for g in grads.params])
 
 
 def train(net, x, y, *, lr: float | None = None, steps: int, batch_size: int, rng,
@@ -206,15 +237,18 @@ def train(net, x, y, *, lr: float | None = None, steps: int, batch_size: int, rn
 
     Each step draws ``batch_size`` distinct examples at random, computes the
     gradients with :meth:`reluprop.network.Network.gradients`, and applies
-    :func:`sgd_step` with learning rate ``lr``, or, when ``optimizer`` is
-    given, ``optimizer.step`` (e.g. :class:`reluprop.optimizers.Adam`). The
-    cost on the whole training set is recorded before training, every
+    :func:`sgd_step` to every parameter of every block (:func:`sgd_update`,
+    with the names of ``Gradients.params``; for dense layers these are the
+    lists ``W``, ``b``), or, when ``optimizer`` is given, ``optimizer.step``
+    (e.g. :class:`reluprop.optimizers.Adam`) to the same parameters. The cost
+    on the whole training set is recorded before training, every
     ``eval_every`` steps and after the last step.
 
     Parameters
     ----------
     net : Network or list of Layer
-        The starting network. A list of layers is wrapped in
+        The starting network; its blocks may be of any kind (dense layers,
+        residual blocks, ...). A list of layers is wrapped in
         ``Network(layers, activation, output_activation)``.
     x : array, shape (N, n_0)
     y : array, shape (N, n_L)
@@ -229,13 +263,17 @@ def train(net, x, y, *, lr: float | None = None, steps: int, batch_size: int, rn
     eval_every : int
         Steps between recorded costs, >= 1.
     record_grad_norms : bool
-        Also record ``||dC/dW^(k)||`` per layer at the recorded steps.
+        Also record ``||dC/dW^(k)||`` per layer or block at the recorded
+        steps (:func:`weight_grad_norm`).
     activation, output_activation : str
         Used only when ``net`` is a list of layers (default: ReLU hidden
         layers and a linear output, the usual choice for regression).
     optimizer : object with ``init(W, b)`` and ``step(W, b, dW, db, state)``, optional
-        Replaces plain SGD: ``step`` returns ``(W_new, b_new, state_new)``,
-        as :class:`reluprop.optimizers.Adam` does.
+        Replaces plain SGD, as :class:`reluprop.optimizers.Adam` does: ``step``
+        returns ``(W_new, b_new, state_new)``. It is handed every parameter
+        array of every block, in order, as ``W`` (with an empty ``b``), so an
+        optimizer that updates each array on its own, as Adam does, works for
+        any kind of block.
 
     Returns
     -------
@@ -273,8 +311,17 @@ def train(net, x, y, *, lr: float | None = None, steps: int, batch_size: int, rn
 
     record_steps, losses, norms = [], [], []
     diverged_at = None
-    W, b = net.W, net.b
-    opt_state = None if optimizer is None else optimizer.init(W, b)
+    params = [block.params for block in net.layers]
+    names = [list(p) for p in params]  # each block's parameter names, in order
+
+    def flat(dicts):
+        return [d[name] for d, block_names in zip(dicts, names) for name in block_names]
+
+    def unflat(arrays):
+        it = iter(arrays)
+        return [{name: next(it) for name in block_names} for block_names in names]
+
+    opt_state = None if optimizer is None else optimizer.init(flat(params), [])
     with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
         loss, gn = _evaluate(net, x, y, record_grad_norms)
         record_steps.append(0)
@@ -284,17 +331,18 @@ def train(net, x, y, *, lr: float | None = None, steps: int, batch_size: int, rn
             idx = rng.choice(x.shape[0], size=batch_size, replace=False)
             grads = net.gradients(x[idx], y[idx])
             if optimizer is None:
-                W_new, b_new = sgd_step(W, b, grads.dW, grads.db, lr)
+                new = [sgd_update(p, g, lr) for p, g in zip(params, grads.params)]
             else:
-                W_new, b_new, opt_state = optimizer.step(W, b, grads.dW, grads.db, opt_state)
-            if not all(np.all(np.isfinite(a)) for a in W_new + b_new):
+                arrays, _, opt_state = optimizer.step(flat(params), [], flat(grads.params), [], opt_state)
+                new = unflat(arrays)
+            if not all(np.all(np.isfinite(a)) for p in new for a in p.values()):
                 diverged_at = t
                 record_steps.append(t)
                 losses.append(float("inf"))
                 norms.append(np.full(net.depth, np.nan) if record_grad_norms else None)
                 break
-            W, b = W_new, b_new
-            net = net.with_params(W, b)
+            params = new
+            net = net.with_block_params(params, check=False)  # checked finite just above
             if t % eval_every == 0 or t == steps:
                 loss, gn = _evaluate(net, x, y, record_grad_norms)
                 record_steps.append(t)

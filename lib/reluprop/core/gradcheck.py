@@ -156,8 +156,8 @@ class GradcheckReport:
     Attributes
     ----------
     errors : dict
-        ``"W[k]"`` / ``"b[k]"`` -> relative error between backprop and the
-        numerical gradient.
+        ``"W[k]"`` / ``"b[k]"`` (a parameter's name and its block ``k``) ->
+        relative error between backprop and the numerical gradient.
     max_error : float
         The largest of ``errors``.
     tol : float
@@ -200,9 +200,21 @@ class GradcheckReport:
         p.text(str(self))
 
 
+def _grad_of(grads, k, name):
+    """Block ``k``'s gradient for parameter ``name``: from ``grads.params``, or ``dW``/``db``."""
+    params = getattr(grads, "params", None)
+    if params is not None:
+        return params[k][name]
+    return {"W": grads.dW, "b": grads.db}[name][k]
+
+
 def check_network(net, x, y, h: float = 1e-5, tol: float = 1e-7, floor: float = 1e-8,
                   backward=None) -> GradcheckReport:
     """Compare backprop's ``dW[k]``, ``db[k]`` with central differences.
+
+    Every parameter of every block is checked (for a dense layer ``W`` and
+    ``b``; for other blocks the names of their ``params``, e.g. ``W1``, ``b1``,
+    ``W2``, ``b2`` of a residual block), each perturbed entry by entry.
 
     Parameters
     ----------
@@ -216,8 +228,8 @@ def check_network(net, x, y, h: float = 1e-5, tol: float = 1e-7, floor: float = 
     floor : float
         Floor of the relative error's denominator.
     backward : callable, optional
-        ``backward(net, x, y)`` returning an object with ``dW`` and ``db``
-        lists; defaults to ``net.backward(net.forward(x), y)``. Pass your own
+        ``backward(net, x, y)`` returning a :class:`~reluprop.network.Gradients`
+        (or any object with ``params``, or with ``dW`` and ``db`` lists); defaults to ``net.backward(net.forward(x), y)``. Pass your own
         to check it.
 
     Returns
@@ -231,18 +243,16 @@ def check_network(net, x, y, h: float = 1e-5, tol: float = 1e-7, floor: float = 
         raise TypeError(f"net must be a Network, got {type(net).__name__}")
     tol = require_real(tol, "tol", minimum=0.0, strict=True)
     grads = net.gradients(x, y) if backward is None else backward(net, x, y)
-    W = [layer.W for layer in net.layers]
-    b = [layer.b for layer in net.layers]
     errors = {}
-    for k in range(net.depth):
-        def cost_W(Wk, k=k):
-            return net.with_params(W[:k] + [Wk] + W[k + 1:], b).cost(x, y)
+    for k, block in enumerate(net.layers):
+        for name, value in block.params.items():
+            def cost(v, k=k, name=name):
+                changed = [{}] * net.depth
+                changed[k] = {name: v}
+                return net.with_block_params(changed).cost(x, y)
 
-        def cost_b(bk, k=k):
-            return net.with_params(W, b[:k] + [bk] + b[k + 1:]).cost(x, y)
-
-        errors[f"W[{k}]"] = rel_error(grads.dW[k], numerical_gradient(cost_W, W[k], h), floor)
-        errors[f"b[{k}]"] = rel_error(grads.db[k], numerical_gradient(cost_b, b[k], h), floor)
+            errors[f"{name}[{k}]"] = rel_error(_grad_of(grads, k, name), numerical_gradient(cost, value, h),
+                                               floor)
     min_z = min_abs_preactivation(net, x)
     # A step h in one weight moves z by at most h * (largest input magnitude) at that layer;
     # use 10 h times the largest activation as the danger zone.

@@ -32,6 +32,8 @@ position (hidden or output); a block may ignore it.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -392,3 +394,45 @@ class Network:
         if b is None:
             b = [None] * len(W)
         return Network([Layer(Wk, bk) for Wk, bk in zip(W, b)], self.activation, self.output_activation)
+
+    def with_block_params(self, params, *, check: bool = True) -> "Network":
+        """A new network whose block ``k`` has the parameters ``params[k]``.
+
+        Parameters
+        ----------
+        params : list of dicts, length L
+            ``params[k]`` maps names to arrays, with the keys of
+            ``self.layers[k].params`` (as in ``Gradients.params``); a
+            missing name keeps the block's current value.
+        check : bool
+            If True (the default), each block is rebuilt through its
+            constructor, with ``dataclasses.replace``, so its checks
+            (shapes, finite values) run again. If False, each block is a
+            shallow copy with the given arrays put in place, unchecked: for a
+            caller that has already checked them and knows the shapes are
+            unchanged (the training loop, after an update of the same shape).
+
+        Every block keeps its other settings (a residual block its branch
+        scale, a normalized layer its ``norm`` and ``eps``): the blocks are
+        frozen dataclasses whose constructors take their parameters by name.
+        The activations are those of this network. The arrays are not copied.
+        """
+        params = list(params)
+        if len(params) != self.depth:
+            raise ValueError(f"params must hold one dict per block ({self.depth}); got {len(params)}")
+        blocks = []
+        for k, (block, p) in enumerate(zip(self.layers, params)):
+            if not isinstance(p, dict):
+                raise TypeError(f"params[{k}] must be a dict of arrays by name, got {type(p).__name__}")
+            if check:
+                unknown = sorted(set(p) - set(block.params))
+                if unknown:
+                    raise ValueError(f"params[{k}] has names {unknown} that block {k} does not have; "
+                                     f"expected some of {sorted(block.params)}")
+                blocks.append(dataclasses.replace(block, **p))
+            else:
+                new = copy.copy(block)
+                for name, value in p.items():
+                    object.__setattr__(new, name, value)
+                blocks.append(new)
+        return Network(blocks, self.activation, self.output_activation)
