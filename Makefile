@@ -91,7 +91,16 @@ notebooks: venv explorer-data
 			--ExecutePreprocessor.record_timing=False \
 			--ExecutePreprocessor.store_widget_state=False \
 			--ExecutePreprocessor.kernel_name=python3 "$$nb" || exit 1; \
+		../$(BIN)/python -c "$$COALESCE" "$$nb" || exit 1; \
 	done
+
+# A cell's printed lines arrive in as many stream outputs as the kernel happened
+# to flush; joining consecutive ones makes the stored notebook the same on every run.
+export COALESCE := import sys, nbformat; \
+from nbconvert.preprocessors import CoalesceStreamsPreprocessor; \
+nb = nbformat.read(sys.argv[1], as_version=4); \
+CoalesceStreamsPreprocessor().preprocess(nb, {}); \
+nbformat.write(nb, sys.argv[1])
 
 serve:
 	@test -f _build/html/index.html || { echo "run 'make book' first"; exit 1; }
