@@ -20,7 +20,7 @@ It measures, in one run, and prints each figure with its target:
 (c) peak memory of one explorer update at the sliders' maxima (depth 2000,
     width 512, batch 64), in a fresh subprocess: tracemalloc's peak (NumPy's
     allocations) during the update, and the process's peak resident size
-    (``ru_maxrss``, interpreter and libraries included); target <= 1 GiB;
+    (``VmHWM``, interpreter and libraries included); target <= 1 GiB;
 (d) one update at each of a few slider positions at the edges of the
     ranges (:data:`EXTREMES`), each in a fresh process, and the worst of
     them; target <= 1 s.
@@ -202,8 +202,23 @@ def bench_b(repeats=9):
 # (c) peak memory at the sliders' maxima, in a fresh process
 # ---------------------------------------------------------------------------
 
-_CHILD = r"""
-import resource, sys, time, tracemalloc
+#: Prepended to the child scripts: the peak resident size of the child's own process image.
+_PEAK_RSS = r"""
+import resource
+
+
+def _peak_rss():
+    # VmHWM: this process image's peak resident size (ru_maxrss would also count the
+    # parent's peak, which a child inherits on Linux across fork and exec)
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(l.split()[1]) * 1024 for l in f if l.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+"""
+
+_CHILD = _PEAK_RSS + r"""
+import sys, time, tracemalloc
 from reluprop.widgets import gradient_explorer
 start = time.perf_counter()
 explorer = gradient_explorer(depth=2000, scale=1.0, width=512, batch=64, activation="relu")
@@ -214,7 +229,7 @@ explorer.controls["scale"].value = 2.0   # one update: compute + draw
 update = time.perf_counter() - start
 _, peak = tracemalloc.get_traced_memory()
 tracemalloc.stop()
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024   # kilobytes on Linux
+rss = _peak_rss()
 print(peak, rss, build, update, explorer.result.flagged)
 """
 
@@ -249,15 +264,15 @@ EXTREMES = [
     (100, 512, 64, "leaky_relu"),
 ]
 
-_CHILD_POSITION = r"""
-import resource, sys, time
+_CHILD_POSITION = _PEAK_RSS + r"""
+import sys, time
 from reluprop.widgets import gradient_explorer
 depth, width, batch, activation = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 explorer = gradient_explorer(depth=depth, scale=1.0, width=width, batch=batch, activation=activation)
 start = time.perf_counter()
 explorer.controls["scale"].value = 2.0   # one update: compute + draw
 update = time.perf_counter() - start
-print(update, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+print(update, _peak_rss())
 """
 
 
