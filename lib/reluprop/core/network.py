@@ -40,7 +40,7 @@ import numpy as np
 
 from ._validate import as_float_array, require_finite
 from .activations import Activation, get_activation
-from .layers import Layer, backward_step
+from .layers import Layer
 from .losses import squared_error, squared_error_grad
 
 __all__ = ["Network", "Trace", "Gradients", "backpropagate", "is_block"]
@@ -351,9 +351,7 @@ class Network:
 
         :meth:`backward_from` started from dC/dŷ = (ŷ - y) / batch
         (``eq-output-grad``): each block's backward from the last to the
-        first, for dense layers :func:`~reluprop.layers.backward_step`. A
-        network of dense layers runs the same loop written out in place (it
-        gives the same arrays, bit for bit: see the tests).
+        first, for dense layers :func:`~reluprop.layers.backward_step`.
 
         Parameters
         ----------
@@ -370,20 +368,7 @@ class Network:
         """
         self._check_trace(trace)
         y = self._check_y(y, trace.r[0].shape[0])
-        if not all(isinstance(layer, Layer) for layer in self.layers):
-            return self.backward_from(trace, squared_error_grad(trace.r[-1], y))
-        # Dense layers only: the loop of backpropagate(), spelled out for the
-        # chapter The general layer, which prints it from here on.
-        L = self.depth
-        dW, db = [None] * L, [None] * L
-        dz, dr = [None] * (L + 1), [None] * (L + 1)
-        dr[L] = squared_error_grad(trace.r[L], y)
-        for k in range(L - 1, -1, -1):
-            layer = self.layers[k]
-            dz[k + 1], dr[k], dW[k], db[k] = backward_step(
-                dr[k + 1], trace.z[k + 1], trace.r[k], layer.W, self.activation_of(k + 1)
-            )
-        return Gradients(dW=dW, db=db, dz=dz, dr=dr)
+        return self.backward_from(trace, squared_error_grad(trace.r[-1], y))
 
     def gradients(self, x, y) -> Gradients:
         """``backward(forward(x), y)`` in one call."""
