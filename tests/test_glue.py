@@ -5,7 +5,7 @@ import types
 
 import pytest
 
-from reluprop.glue import glue
+from reluprop.glue import glue, sci
 
 
 def test_without_myst_nb_the_value_is_shown_and_nothing_fails(monkeypatch, capsys):
@@ -29,3 +29,18 @@ def test_with_myst_nb_the_call_is_handed_over(monkeypatch):
 def test_the_name_must_be_a_non_empty_string(name):
     with pytest.raises(TypeError, match="name"):
         glue(name, 1.0)
+
+
+@pytest.mark.parametrize("v, digits, text", [
+    (1.94e-9, 2, "1.9 × 10⁻⁹"), (3.3e-17, 1, "3 × 10⁻¹⁷"), (2.5e14, 3, "2.50 × 10¹⁴"), (-4.2e-5, 2, "-4.2 × 10⁻⁵"),
+])
+def test_sci_writes_numbers_as_the_prose_does(v, digits, text):
+    assert sci(v, digits) == text
+
+
+@pytest.mark.parametrize("v, digits, error", [
+    (float("nan"), 2, ValueError), (float("inf"), 2, ValueError), ("x", 2, TypeError), (1.0, 0, ValueError),
+])
+def test_sci_rejects_bad_input(v, digits, error):
+    with pytest.raises(error):
+        sci(v, digits)

@@ -11,7 +11,7 @@ library and its declared dependencies alone.
 
 from __future__ import annotations
 
-__all__ = ["glue"]
+__all__ = ["glue", "sci"]
 
 
 def glue(name: str, variable, display: bool = True) -> None:
@@ -40,3 +40,22 @@ def glue(name: str, variable, display: bool = True) -> None:
             show(variable)
         return
     myst_glue(name, variable, display)
+
+
+def sci(v: float, digits: int = 2) -> str:
+    """A number as prose writes it, ``"1.9 × 10⁻⁹"``, with ``digits`` significant digits.
+
+    The chapters glue small and large numbers in this form. ``v`` must be a
+    finite real number and ``digits`` an int >= 1.
+    """
+    if isinstance(digits, bool) or not isinstance(digits, int) or digits < 1:
+        raise ValueError(f"digits must be an int >= 1, got {digits!r}")
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        raise TypeError(f"v must be a real number, got {type(v).__name__}") from None
+    if v != v or v in (float("inf"), float("-inf")):
+        raise ValueError(f"v must be finite, got {v}")
+    mantissa, exponent = f"{v:.{digits - 1}e}".split("e")
+    superscripts = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+    return f"{mantissa} × 10{str(int(exponent)).translate(superscripts)}"
