@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import reluprop as rp
+from block_stack import cost_of, gradients, stack_forward  # tests/ is on sys.path
 from reluprop import normalization as nm
 from reluprop.gradcheck import numerical_gradient
 
@@ -145,25 +146,6 @@ def normalized_nets(draw):
     return layers, x, y, activation
 
 
-def _forward(layers, x, act):
-    records, r = [], x
-    for layer in layers:
-        z, r_next, cache = layer.forward(r, act)
-        records.append((r, z, r_next, cache))
-        r = r_next
-    return records
-
-
-def _gradients(layers, x, y, act):
-    records = _forward(layers, x, act)
-    dr = rp.squared_error_grad(records[-1][2], y)
-    grads = [None] * len(layers)
-    for k in reversed(range(len(layers))):
-        r_prev, z, r, cache = records[k]
-        _, dr, grads[k] = layers[k].backward(dr, z, r, r_prev, cache, act)
-    return dr, grads
-
-
 NAMES = ("W", "b", "gamma", "beta")
 
 
@@ -185,7 +167,7 @@ def _autograd_ref(layers, x, y, activation):
 @given(normalized_nets())
 def test_normalized_layers_match_autograd(case):
     layers, x, y, activation = case
-    dx, grads = _gradients(layers, x, y, _act(activation))
+    dx, grads = gradients(layers, x, y, _act(activation))
     flat_ref, dx_ref = _autograd_ref(layers, x, y, activation)
     for k, g in enumerate(grads):
         for i, name in enumerate(NAMES):
@@ -201,11 +183,11 @@ def test_normalized_layers_match_central_differences(case):
     layers, x, y, activation = case
     act = _act(activation)
     if activation in ("relu", "leaky_relu"):
-        assume(all(np.min(np.abs(rec[3][0])) > 1e-4 for rec in _forward(layers, x, act)))
-    dx, grads = _gradients(layers, x, y, act)
+        assume(all(np.min(np.abs(rec[3][0])) > 1e-4 for rec in stack_forward(layers, x, act)))
+    dx, grads = gradients(layers, x, y, act)
 
     def cost(ls, xx):
-        return rp.squared_error(_forward(ls, xx, act)[-1][2], y)
+        return cost_of(ls, xx, y, act)
 
     for k, layer in enumerate(layers):
         for name in NAMES:

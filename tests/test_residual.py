@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import reluprop as rp
+from block_stack import cost_of, gradients, stack_backward, stack_forward  # tests/ is on sys.path
 from reluprop import residual as res
 from reluprop.gradcheck import numerical_gradient
 
@@ -29,36 +30,6 @@ def _autograd_f(name):
 
 def _act(name):
     return rp.get_activation(name, slope=SLOPE)
-
-
-def stack_forward(blocks, x, act):
-    """Compose blocks in a plain loop: list of (r_prev, z, r, cache)."""
-    records, r = [], x
-    for block in blocks:
-        z, r_next, cache = block.forward(r, act)
-        records.append((r, z, r_next, cache))
-        r = r_next
-    return records
-
-
-def stack_backward(blocks, records, dr, act):
-    """dC/dr^(0) and per-block gradient dicts, by the blocks' own backward."""
-    grads = [None] * len(blocks)
-    for k in reversed(range(len(blocks))):
-        r_prev, z, r, cache = records[k]
-        _, dr, grads[k] = blocks[k].backward(dr, z, r, r_prev, cache, act)
-    return dr, grads
-
-
-def cost_of(blocks, x, y, act):
-    r = stack_forward(blocks, x, act)[-1][2]
-    return rp.squared_error(r, y)
-
-
-def gradients(blocks, x, y, act):
-    records = stack_forward(blocks, x, act)
-    dr_L = rp.squared_error_grad(records[-1][2], y)
-    return stack_backward(blocks, records, dr_L, act)
 
 
 @st.composite
