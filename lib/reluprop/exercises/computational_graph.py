@@ -40,7 +40,7 @@ def check_mul_backward(fn) -> Diagnosis:
             got.append(np.asarray(out, dtype=np.float64).reshape(-1))
         except Exception as exc:  # the learner's code may raise anything
             return Diagnosis(False, f"✗ mul backward: your function raised {type(exc).__name__}: {exc}",
-                             ["hint: return two numbers, (grad_a, grad_b)."], "error")
+                             kind="error", hints=["return two numbers, (grad_a, grad_b)."])
     swapped = all(np.allclose(g, [up * a, up * b]) for g, (up, a, b) in zip(got, _MUL_CASES)
                   if g.shape == (2,))
     hint = ("each input receives the upstream gradient times the local derivative of the product "

@@ -52,24 +52,23 @@ def check_typical_log_factor(fn) -> Diagnosis:
     d = compare(name, got, expected, desc, rtol=1e-6, atol=1e-9)
     if d.passed:
         return d
-    head = [x for x in d.details if not x.startswith("hint:")][:3]
+    head = d.details[:3]
     if np.allclose(got, 0.0):
-        return Diagnosis(False, f"✗ {name}: yours is 0, the log of the root mean square.",
-                         head + ["hint: He's initialization keeps the *mean* of ||.||² at 1, but",
-                                 "      a product of random factors with mean 1 is typically smaller:",
-                                 "      E[ln ||.||] = -(5/4) · sum 1/n_l for wide layers."], "mean_square")
+        return Diagnosis(False, f"✗ {name}: yours is 0, the log of the root mean square.", head,
+                         "mean_square",
+                         ["He's initialization keeps the *mean* of ||.||² at 1, but a product of random "
+                          "factors with mean 1 is typically smaller: E[ln ||.||] = -(5/4) · sum 1/n_l "
+                          "for wide layers."])
     if np.allclose(got, WIDE_LAYER_CONSTANT * beta, rtol=1e-6):
-        return Diagnosis(False, f"✗ {name}: the sign is flipped.",
-                         head + ["hint: the typical network falls *below* the average: the log drifts down."],
-                         "sign")
+        return Diagnosis(False, f"✗ {name}: the sign is flipped.", head, "sign",
+                         ["the typical network falls *below* the average: the log drifts down."])
     if np.allclose(got, -0.5 * WIDE_LAYER_CONSTANT * beta, rtol=1e-6):
-        return Diagnosis(False, f"✗ {name}: yours is half the drift.",
-                         head + ["hint: 'the log drifts down by half its variance' holds for ln ||.||²",
-                                 "      (mean -5β/2, variance 5β). For ln ||.|| = (1/2) ln ||.||² the",
-                                 "      mean is -5β/4 and the variance 5β/4: mean = -variance."], "half")
-    return Diagnosis(False, f"✗ {name}: differs from -(5/4) · sum_l 1/n_l.",
-                     head + ["hint: each layer of width n lowers the mean of ln ||.|| by about 5/(4n)."],
-                     d.kind)
+        return Diagnosis(False, f"✗ {name}: yours is half the drift.", head, "half",
+                         ["'the log drifts down by half its variance' holds for ln ||.||² (mean -5β/2, "
+                          "variance 5β). For ln ||.|| = (1/2) ln ||.||² the mean is -5β/4 and the "
+                          "variance 5β/4: mean = -variance."])
+    return Diagnosis(False, f"✗ {name}: differs from -(5/4) · sum_l 1/n_l.", head, d.kind,
+                     ["each layer of width n lowers the mean of ln ||.|| by about 5/(4n)."])
 
 
 def check_width_for_spread(fn) -> Diagnosis:
@@ -95,19 +94,17 @@ def check_width_for_spread(fn) -> Diagnosis:
     d = compare(name, got, expected, desc, rtol=1e-6, atol=1e-9)
     if d.passed:
         return d
-    head = [x for x in d.details if not x.startswith("hint:")][:3]
+    head = d.details[:3]
     if np.allclose(got, [WIDE_LAYER_CONSTANT * L / s for L, s in cases], rtol=1e-6):
-        return Diagnosis(False, f"✗ {name}: the standard deviation enters squared.",
-                         head + ["hint: the law is about the variance: (5/4) L / n = max_std²."],
-                         "not_squared")
+        return Diagnosis(False, f"✗ {name}: the standard deviation enters squared.", head, "not_squared",
+                         ["the law is about the variance: (5/4) L / n = max_std²."])
     if np.allclose(got, [L / s**2 for L, s in cases], rtol=1e-6):
-        return Diagnosis(False, f"✗ {name}: the constant 5/4 is missing.",
-                         head + ["hint: Var[ln ||.||] = (5/4) sum_l 1/n_l, not sum_l 1/n_l."],
-                         "no_constant")
+        return Diagnosis(False, f"✗ {name}: the constant 5/4 is missing.", head, "no_constant",
+                         ["Var[ln ||.||] = (5/4) sum_l 1/n_l, not sum_l 1/n_l."])
     c = np.array(got) / np.array([L / s**2 for L, s in cases])
     if np.all((c > 1.4) & (c < 1.8)) and np.ptp(c) < 1e-6 * c.max():
-        return Diagnosis(False, f"✗ {name}: your constant is {c[0]:.3g}, measured on narrow layers.",
-                         head + ["hint: at width 20 each layer adds more than 5/(4n); the answer is",
-                                 "      a width in the hundreds or thousands, where the constant is 5/4."],
-                         "narrow_constant")
+        return Diagnosis(False, f"✗ {name}: your constant is {c[0]:.3g}, measured on narrow layers.", head,
+                         "narrow_constant",
+                         ["at width 20 each layer adds more than 5/(4n); the answer is a width in the "
+                          "hundreds or thousands, where the constant is 5/4."])
     return Diagnosis(False, f"✗ {name}: differs from (5/4) · depth / max_std².", head, d.kind)

@@ -65,11 +65,11 @@ def check_central_difference(fn) -> Diagnosis:
                 f"errors against the exact f'(x), for {desc[0].rsplit(',', 1)[0]}:",
                 f"  yours:   {e_big:.1e} at h = 1e-2, {e_small:.1e} at h = 1e-3 (10 times smaller)",
                 f"  central: {c_big:.1e} at h = 1e-2, {c_small:.1e} at h = 1e-3 (100 times smaller)",
-                "hint: one-sided: error O(h). Step to both sides, to f(x + h) and",
-                "  f(x - h), and divide by the distance between them, 2h: the h² terms",
-                "  of the two Taylor series cancel, and the error is O(h²).",
             ],
             "one_sided",
+            ["one-sided: error O(h). Step to both sides, to f(x + h) and f(x - h), and divide by the "
+             "distance between them, 2h: the h² terms of the two Taylor series cancel, and the error "
+             "is O(h²)."],
         )
     return compare("central difference", got, expected, desc, rtol=1e-9, atol=1e-12,
                    hints={"scale": "The distance between x - h and x + h is 2h: divide by 2h, not h.",

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..core.activations import get_activation
 from ..theory import variance_gain
-from .engine import Diagnosis, call, compare, wrap_hints
+from .engine import Diagnosis, call, compare
 
 __all__ = ["check_init_std", "check_variance_gain"]
 
@@ -21,7 +21,6 @@ def _gain(activation, slope):
     return variance_gain(act), act
 
 
-@wrap_hints
 def check_init_std(fn, activation="relu", slope: float = 0.01) -> Diagnosis:
     """Check ``fn(n_in)``: the weight standard deviation that keeps the variance constant.
 
@@ -55,26 +54,25 @@ def check_init_std(fn, activation="relu", slope: float = 0.01) -> Diagnosis:
             f"so Var[W] = {1 / gain:.4g} / n_in, and return its square root.")
     if np.allclose(got_a, exp_a ** 2, rtol=1e-9):
         return Diagnosis(False, f"✗ {name}: yours is the variance, not the standard deviation.",
-                         d.details[:3] + ["hint: rng.normal and init_std take a standard deviation: "
-                                          "return the square root of the variance."], "variance")
+                         d.details[:3], "variance",
+                         ["rng.normal and init_std take a standard deviation: "
+                          "return the square root of the variance."])
     if act.name != "identity" and np.allclose(got_a, np.sqrt(1.0 / np.array(_INIT_WIDTHS)), rtol=1e-9):
         return Diagnosis(False, f"✗ {name}: yours is LeCun's/Xavier's sqrt(1/n_in).",
-                         d.details[:3] + [f"hint: that value suits a linear unit. ReLU sets about half "
-                                          f"of its inputs to 0, so E[f(z)²] = {gain:g} · Var[z], not "
-                                          f"Var[z]: {rule}"], "xavier")
+                         d.details[:3], "xavier",
+                         [f"that value suits a linear unit. ReLU sets about half of its inputs to 0, "
+                          f"so E[f(z)²] = {gain:g} · Var[z], not Var[z]: {rule}"])
     if act.name == "leaky_relu" and np.allclose(got_a, np.sqrt(2.0 / np.array(_INIT_WIDTHS)), rtol=1e-9):
         return Diagnosis(False, f"✗ {name}: yours is He's value for ReLU; it ignores the slope.",
-                         d.details[:3] + [f"hint: leaky ReLU keeps a fraction a² of the negative half's "
-                                          f"second moment, so E[f(z)²] = (1 + a²)/2 · Var[z]: {rule}"],
-                         "ignores_slope")
-    details = [x for x in d.details if not x.startswith("hint:")]
+                         d.details[:3], "ignores_slope",
+                         [f"leaky ReLU keeps a fraction a² of the negative half's second moment, "
+                          f"so E[f(z)²] = (1 + a²)/2 · Var[z]: {rule}"])
+    details = list(d.details)
     if d.kind == "scale":
         details.append(f"yours is {got_a[0] / exp_a[0]:.4g} times the variance-preserving value")
-    return Diagnosis(False, f"✗ {name}: differs from the variance-preserving value.",
-                     details + ["hint: " + rule], d.kind)
+    return Diagnosis(False, f"✗ {name}: differs from the variance-preserving value.", details, d.kind, [rule])
 
 
-@wrap_hints
 def check_variance_gain(fn) -> Diagnosis:
     """Check ``fn(n_in, var_w, slope)``: the factor by which one leaky-ReLU layer multiplies Var[z].
 
@@ -105,7 +103,8 @@ def check_variance_gain(fn) -> Diagnosis:
         return d
     slope_lin = [0.5 * (1.0 + a) * n * v for n, v, a in cases]
     if np.allclose(got, slope_lin, rtol=1e-9):
-        return Diagnosis(False, "✗ variance gain: the slope enters squared.",
-                         d.details[:3] + ["hint: on the negative half f(z) = a·z, so f(z)² = a²·z²: "
-                                          "the factor is (1+a²)/2, not (1+a)/2."], "slope_not_squared")
-    return Diagnosis(False, "✗ variance gain: differs from (1 + a²)/2 · n_in · Var[W].", d.details, d.kind)
+        return Diagnosis(False, "✗ variance gain: the slope enters squared.", d.details[:3], "slope_not_squared",
+                         ["on the negative half f(z) = a·z, so f(z)² = a²·z²: the factor is (1+a²)/2, "
+                          "not (1+a)/2."])
+    return Diagnosis(False, "✗ variance gain: differs from (1 + a²)/2 · n_in · Var[W].", d.details, d.kind,
+                     d.hints)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .engine import Diagnosis, call, compare, hint_lines
+from .engine import Diagnosis, call, compare
 from ..isometry import WEIGHTS, predicted_jacobian_spectrum
 
 __all__ = ["check_jacobian_spectrum"]
@@ -60,23 +60,22 @@ def check_jacobian_spectrum(fn, activation="relu") -> Diagnosis:
     patterns = [
         ("other_activation", [_reference(other, L, w) for L, w in cases],
          "yours is the answer for a " + ("linear network" if activation == "relu" else "ReLU network") + ".",
-         "ReLU's derivative is 0 on about half the units: each layer adds\n"
-         "mu_2 / mu_1^2 - 1 = (1/2) / (1/2)^2 - 1 = 1 to the normalized variance,\n"
+         "ReLU's derivative is 0 on about half the units: each layer adds "
+         "mu_2 / mu_1^2 - 1 = (1/2) / (1/2)^2 - 1 = 1 to the normalized variance, "
          "on top of the weights' share (1 Gaussian, 0 orthogonal); a linear layer adds 0."),
         ("swapped", [_reference(activation, L, "orthogonal" if w == "gaussian" else "gaussian") for L, w in cases],
          "Gaussian and orthogonal are swapped.",
-         "an orthogonal matrix has all its singular values equal: it adds 0 to the\n"
+         "an orthogonal matrix has all its singular values equal: it adds 0 to the "
          "normalized variance; a square Gaussian matrix adds 1 (Marchenko-Pastur)."),
     ]
     for kind, values, summary, hint in patterns:
         if all(np.allclose(g, v, rtol=1e-9, atol=1e-12) for g, v in zip(got, values)):
-            return Diagnosis(False, f"✗ {name}: {summary}", d.details[:3] + hint_lines(hint), kind)
+            return Diagnosis(False, f"✗ {name}: {summary}", d.details[:3], kind, [hint])
     if all(np.isclose(g[0], e[0], rtol=1e-9) for g, e in zip(got, expected)):
         return Diagnosis(False, f"✗ {name}: the mean is right, the normalized variance is not.",
-                         d.details[:3] + hint_lines(
-                             "under free multiplication normalized variances add: one term per layer,\n"
-                             "(weights' share) + mu_2 / mu_1^2 - 1 (the activation's share)."), "variance")
-    return Diagnosis(False, f"✗ {name}: differs from eq-jacobian-spectrum.",
-                     d.details[:3] + hint_lines(
-                         "at the critical scale the mean is 1 for every depth; the normalized\n"
-                         "variance is a sum of one term per layer."), d.kind)
+                         d.details[:3], "variance",
+                         ["under free multiplication normalized variances add: one term per layer, "
+                          "(weights' share) + mu_2 / mu_1^2 - 1 (the activation's share)."])
+    return Diagnosis(False, f"✗ {name}: differs from the predicted mean and normalized variance.", d.details[:3], d.kind,
+                     ["at the critical scale the mean is 1 for every depth; the normalized "
+                      "variance is a sum of one term per layer."])

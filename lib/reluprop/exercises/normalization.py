@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .engine import Diagnosis, call, compare, hint_lines
+from .engine import Diagnosis, call, compare
 from ..normalization import NORMS, batch_norm_backward, batch_norm_forward, layer_norm_backward, layer_norm_forward
 
 __all__ = ["check_norm_backward"]
@@ -36,13 +36,13 @@ def _variants(du, x_hat, sigma, axis):
 
 
 _HINTS = {
-    "no_mean": "yours lacks the term through the mean: every z_i moves mu by 1/N, which\n"
+    "no_mean": "yours lacks the term through the mean: every z_i moves mu by 1/N, which "
                "subtracts mean(du_hat) from every component.",
-    "no_variance": "yours lacks the term through the variance: every z_i moves sigma by\n"
+    "no_variance": "yours lacks the term through the variance: every z_i moves sigma by "
                    "x_hat_i / N, which subtracts x_hat_i * mean(du_hat * x_hat).",
-    "wrong_axis": "your means run along the other axis: layer norm averages over the units\n"
+    "wrong_axis": "your means run along the other axis: layer norm averages over the units "
                   "of one example (axis 1), batch norm over the examples of one unit (axis 0).",
-    "no_sigma": "yours is sigma times the true gradient: x_hat = (z - mu) / sigma, so every\n"
+    "no_sigma": "yours is sigma times the true gradient: x_hat = (z - mu) / sigma, so every "
                 "term carries a factor 1/sigma.",
 }
 
@@ -80,9 +80,7 @@ def check_norm_backward(fn, norm="layer") -> Diagnosis:
         except (TypeError, ValueError):
             match = False
         if match:
-            return Diagnosis(False, f"✗ {name}: {hint.splitlines()[0].split(':')[0]}.",
-                             d.details[:3] + hint_lines(hint), kind)
-    return Diagnosis(False, d.summary, d.details[:3] + hint_lines(
-        "dz = (du - mean(du) - x_hat * mean(du * x_hat)) / sigma, with the means over\n"
-        + ("the units of each example (axis 1)." if norm == "layer" else "the examples of each unit (axis 0).")),
-        d.kind)
+            return Diagnosis(False, f"✗ {name}: {hint.split(':')[0]}.", d.details[:3], kind, [hint])
+    return Diagnosis(False, d.summary, d.details[:3], d.kind, [
+        "dz = (du - mean(du) - x_hat * mean(du * x_hat)) / sigma, with the means over "
+        + ("the units of each example (axis 1)." if norm == "layer" else "the examples of each unit (axis 0).")])

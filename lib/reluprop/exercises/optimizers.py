@@ -72,11 +72,12 @@ def check_adam_update(fn) -> Diagnosis:
             out = fn(theta, g, m, v, t, lr, b1, b2, eps)
         except Exception as exc:  # the learner's code may raise anything
             return Diagnosis(False, f"✗ Adam update: your function raised {type(exc).__name__}: {exc}",
-                             ["hint: call it yourself on small arrays to see why."], "error")
+                             kind="error", hints=["call it yourself on small arrays to see why."])
         if any(not np.array_equal(a, o) for a, o in zip((theta, g, m, v), originals)):
             return Diagnosis(False, "✗ Adam update: your function modified its arguments in place.",
-                             ["hint: build new arrays (m_new = beta1 * m + ...), leave theta, g, m, v as "
-                              "they were."], "in_place")
+                             kind="in_place",
+                             hints=["build new arrays (m_new = beta1 * m + ...), leave theta, g, m, v as "
+                                    "they were."])
         try:
             theta_new, m_new, v_new = out
         except (TypeError, ValueError):
@@ -108,15 +109,15 @@ def check_adam_update(fn) -> Diagnosis:
         s = compare("Adam update (m_new, v_new)", got_state, exp_state, desc, rtol=1e-9, atol=1e-15)
         if not s.passed:
             return Diagnosis(False, "✗ Adam update: theta_new is right, but m_new or v_new is not.",
-                             s.details[:3] + ["hint: return the raw running means m_t and v_t "
-                                              "(before the bias correction): the next step builds on them."],
-                             "state")
+                             s.details[:3], "state",
+                             ["return the raw running means m_t and v_t "
+                              "(before the bias correction): the next step builds on them."])
         return Diagnosis(True, f"✓ Adam update: theta_new, m_new and v_new correct on all {len(desc)} cases.")
     for slip in ("no_bias_correction", "sign", "no_sqrt", "no_square"):
         if matches(variants[slip]):
             return Diagnosis(False, "✗ Adam update: theta_new differs from Adam's update.",
-                             d.details[:3] + ["hint: " + _HINTS[slip]], slip)
-    return Diagnosis(False, "✗ Adam update: theta_new differs from Adam's update.",
-                     d.details[:3] + ["hint: m_t = beta1 m + (1 - beta1) g, v_t = beta2 v + (1 - beta2) g², "
-                                      "m̂ = m_t / (1 - beta1^t), v̂ = v_t / (1 - beta2^t), "
-                                      "theta - lr m̂ / (sqrt(v̂) + eps)."], "wrong")
+                             d.details[:3], slip, [_HINTS[slip]])
+    return Diagnosis(False, "✗ Adam update: theta_new differs from Adam's update.", d.details[:3], "wrong",
+                     ["m_t = beta1 m + (1 - beta1) g, v_t = beta2 v + (1 - beta2) g², "
+                      "m̂ = m_t / (1 - beta1^t), v̂ = v_t / (1 - beta2^t), "
+                      "theta - lr m̂ / (sqrt(v̂) + eps)."])

@@ -24,7 +24,7 @@ def check_relu_derivative(fn) -> Diagnosis:
         got = np.asarray(got, dtype=np.float64)
     except (TypeError, ValueError):
         return Diagnosis(False, f"✗ ReLU derivative: returned {got!r}, which is not an array of numbers.",
-                         ["hint: return an array the shape of z."], "error")
+                         kind="error", hints=["return an array the shape of z."])
     expected = step(z)
     if got.shape == z.shape and got[3] in (0.0, 1.0):
         expected = expected.copy()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .engine import Diagnosis, call, compare, wrap_hints
+from .engine import Diagnosis, call, compare
 
 __all__ = ["check_residual_backward", "check_residual_variance"]
 
@@ -33,7 +33,6 @@ def _first_pattern(got, patterns, rtol=1e-9):
     return None
 
 
-@wrap_hints
 def check_residual_backward(fn) -> Diagnosis:
     """Check ``fn(dr, J, alpha)`` = dC/dr^(k) for one residual block and one example (a row).
 
@@ -82,10 +81,9 @@ def check_residual_backward(fn) -> Diagnosis:
     if found is None:
         return d
     kind, summary, hint = found
-    return Diagnosis(False, f"✗ {name}: {summary}", d.details[:3] + ["hint: " + hint], kind)
+    return Diagnosis(False, f"✗ {name}: {summary}", d.details[:3], kind, [hint])
 
 
-@wrap_hints
 def check_residual_variance(fn) -> Diagnosis:
     """Check ``fn(alpha, depth)`` = E||r^(L)||^2 / ||x||^2 for ``depth`` blocks (``eq-residual-variance``).
 
@@ -122,4 +120,4 @@ def check_residual_variance(fn) -> Diagnosis:
     if found is None:
         return d
     kind, summary, hint = found
-    return Diagnosis(False, f"✗ {name}: {summary}", d.details[:3] + ["hint: " + hint], kind)
+    return Diagnosis(False, f"✗ {name}: {summary}", d.details[:3], kind, [hint])

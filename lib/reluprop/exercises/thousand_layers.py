@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .engine import Diagnosis, compare, wrap_hints
+from .engine import Diagnosis, compare
 from .residual import _first_pattern, _numbers
 
 __all__ = ["check_branch_scale"]
 
 
-@wrap_hints
 def check_branch_scale(fn) -> Diagnosis:
     """Check ``fn(depth, bound)``: the largest alpha with ``(1 + alpha**2) ** depth <= bound``.
 
@@ -44,4 +43,4 @@ def check_branch_scale(fn) -> Diagnosis:
     if found is None:
         return d
     kind, summary, hint = found
-    return Diagnosis(False, f"✗ {name}: {summary}", d.details[:3] + ["hint: " + hint], kind)
+    return Diagnosis(False, f"✗ {name}: {summary}", d.details[:3], kind, [hint])

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .engine import Diagnosis, call, compare, wrap_hints
+from .engine import Diagnosis, call, compare
 
 __all__ = ["check_sgd_step"]
 
 
-@wrap_hints
 def check_sgd_step(fn) -> Diagnosis:
     """Check ``fn(W, b, dW, db, lr)`` returning new lists ``(W_new, b_new)`` after one SGD step.
 
@@ -34,9 +33,9 @@ def check_sgd_step(fn) -> Diagnosis:
             return err
         if any(not np.array_equal(a, o) for a, o in zip(W + b + dW + db, originals)):
             return Diagnosis(False, "✗ SGD step: your function modified its arguments in place.",
-                             ["hint: build new arrays, e.g. [w - lr * g for w, g in zip(W, dW)]: the "
-                              "old network must stay as it was (for comparison, or to go back)."],
-                             "in_place")
+                             kind="in_place",
+                             hints=["build new arrays, e.g. [w - lr * g for w, g in zip(W, dW)]: the "
+                                    "old network must stay as it was (for comparison, or to go back)."])
         try:
             W_new, b_new = out
             upd = np.concatenate([(np.asarray(wn, dtype=np.float64) - w).ravel()
@@ -57,10 +56,9 @@ def check_sgd_step(fn) -> Diagnosis:
                                 "for every layer k."})
     if not d.passed and all(np.shape(g) == np.shape(e) and np.allclose(g, e, rtol=1e-9, atol=1e-12)
                             for g, e in zip(got, no_lr)):
-        return Diagnosis(False, "✗ SGD step: the learning rate is missing.",
-                         d.details[:3] + ["hint: the step is lr * dW, not dW: multiply by lr."],
-                         "missing_lr")
+        return Diagnosis(False, "✗ SGD step: the learning rate is missing.", d.details[:3], "missing_lr",
+                         ["the step is lr * dW, not dW: multiply by lr."])
     if not d.passed:
         return Diagnosis(False, "✗ SGD step: the updates W_new - W, b_new - b differ from -lr · gradient.",
-                         d.details, d.kind)
+                         d.details, d.kind, d.hints)
     return d

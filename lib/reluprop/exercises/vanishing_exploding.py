@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..theory import norm_gain
-from .engine import Diagnosis, call, compare, hint_lines
+from .engine import Diagnosis, call, compare
 
 __all__ = ["check_signal_gain"]
 
@@ -33,9 +33,8 @@ def check_signal_gain(fn) -> Diagnosis:
         try:
             g = float(g)
         except Exception:
-            return Diagnosis(False, f"✗ {name}: return one number.",
-                             [f"got {type(g).__name__}", "hint: return a single float, the ratio of the two norms."],
-                             "shape")
+            return Diagnosis(False, f"✗ {name}: return one number.", [f"got {type(g).__name__}"], "shape",
+                             ["return a single float, the ratio of the two norms."])
         got.append(g)
         desc.append(f"scale = {s}, depth = {L}, slope = {a}")
 
@@ -50,34 +49,32 @@ def check_signal_gain(fn) -> Diagnosis:
     patterns = [
         ("all_active", per_layer(lambda s, a: s * np.sqrt(2.0)),
          "yours treats every unit as active (f'(z) = 1).",
-         "about half of the units are inactive, where f'(z) = 0\n"
-         "(or a for leaky ReLU): E[f'(z)²] = (1 + a²)/2, not 1. With\n"
-         "n · Var[W] = 2·scale², one layer multiplies the norm by\n"
+         "about half of the units are inactive, where f'(z) = 0 "
+         "(or a for leaky ReLU): E[f'(z)²] = (1 + a²)/2, not 1. With "
+         "n · Var[W] = 2·scale², one layer multiplies the norm by "
          "sqrt(2·scale² · (1 + a²)/2) = scale · sqrt(1 + a²)."),
         ("squared", per_layer(lambda s, a: s * s * (1.0 + a * a)),
          "yours is the gain of the squared norm (the variance).",
-         "the norm is the square root of the squared norm:\n"
+         "the norm is the square root of the squared norm: "
          "take the square root of the per-layer factor."),
         ("off_by_one", [(s * np.sqrt(1.0 + a * a)) ** (L - 1) for s, L, a in cases],
          "yours has one factor too few.",
-         "from r^(L) back to r^(0) the signal passes L layers:\n"
+         "from r^(L) back to r^(0) the signal passes L layers: "
          "one factor per layer, L factors."),
         ("off_by_one", [(s * np.sqrt(1.0 + a * a)) ** (L + 1) for s, L, a in cases],
          "yours has one factor too many.",
-         "from r^(L) back to r^(0) the signal passes L layers:\n"
+         "from r^(L) back to r^(0) the signal passes L layers: "
          "one factor per layer, L factors."),
         ("ignores_scale", [np.sqrt(1.0 + a * a) ** L for s, L, a in cases],
          "yours does not depend on the scale.",
-         "the weights enter once per layer: their standard deviation\n"
-         "scale·sqrt(2/n) multiplies the signal's norm by scale·sqrt(2)\n"
+         "the weights enter once per layer: their standard deviation "
+         "scale·sqrt(2/n) multiplies the signal's norm by scale·sqrt(2) "
          "(times the activation's share)."),
     ]
     for kind, values, summary, hint in patterns:
         if np.allclose(got, values, rtol=1e-9, atol=0.0):
-            return Diagnosis(False, f"✗ {name}: {summary}", head + hint_lines(hint), kind)
-    return Diagnosis(False, f"✗ {name}: differs from (scale · sqrt(1 + a²)) ** depth.",
-                     [x for x in d.details if not x.startswith("hint:")]
-                     + hint_lines("one layer back multiplies the norm by sqrt(n · Var[W] · E[f'(z)²]);\n"
-                                  "with Var[W] = scale² · 2/n and E[f'(z)²] = (1 + a²)/2\n"
-                                  "that is scale · sqrt(1 + a²)."),
-                     d.kind)
+            return Diagnosis(False, f"✗ {name}: {summary}", head, kind, [hint])
+    return Diagnosis(False, f"✗ {name}: differs from (scale · sqrt(1 + a²)) ** depth.", d.details, d.kind,
+                     ["one layer back multiplies the norm by sqrt(n · Var[W] · E[f'(z)²]); "
+                      "with Var[W] = scale² · 2/n and E[f'(z)²] = (1 + a²)/2 "
+                      "that is scale · sqrt(1 + a²)."])
