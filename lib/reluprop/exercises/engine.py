@@ -118,7 +118,10 @@ def _glue(hint: str) -> str:
             start = opened.pop()
             if i - start <= _SHORT:
                 chars[start:i] = [_GLUE if c == " " else c for c in chars[start:i]]
-    return _OPERATOR.sub(lambda m: _GLUE + m.group(1) + _GLUE, "".join(chars))
+    glued = _OPERATOR.sub(lambda m: _GLUE + m.group(1) + _GLUE, "".join(chars))
+    room = WIDTH - len(_INDENT + _HINT)
+    # A glued group longer than a line may break after all.
+    return " ".join(w if len(w) <= room else w.replace(_GLUE, " ") for w in glued.split(" "))
 
 
 def _wrap_hint(hint: str) -> list:
