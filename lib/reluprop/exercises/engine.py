@@ -17,10 +17,11 @@ that file alone:
    ``reluprop.exercises.check_<name>``.
 
 Hints have one form: each is a single sentence or paragraph in the
-``hints`` field of a :class:`Diagnosis` (never a detail line), and
-:meth:`Diagnosis.__str__` is the one place that lays them out, every hint
-starting with ``hint:`` and wrapped to :data:`WIDTH` characters. A checker
-writes a hint's words, never its line breaks.
+``hints`` field of a :class:`Diagnosis` (never a detail line). Printing a
+diagnosis is the one place that lays them out: every hint starts with
+``hint:`` and is wrapped to ``WIDTH`` characters, its continuation lines
+indented to where its words begin. A checker writes a hint's words, never
+its line breaks.
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ _SHORT = 40      # brackets spanning at most this many characters are never brok
 
 
 def _glue(hint: str) -> str:
-    """``hint`` with the spaces that must not end a line replaced by :data:`_GLUE`."""
+    """``hint`` with the spaces at which no line may break replaced by ``_GLUE``."""
     chars, opened = list(hint), []
     for i, ch in enumerate(hint):
         if ch in "([{":
@@ -125,7 +126,7 @@ def _glue(hint: str) -> str:
 
 
 def _wrap_hint(hint: str) -> list:
-    """The printed lines of one hint: ``"  hint: "``, then its words wrapped to :data:`WIDTH`.
+    """The printed lines of one hint: ``"  hint: "``, then its words wrapped to ``WIDTH``.
 
     Continuation lines are indented to where the hint's words begin. A line
     never starts or ends with a lone operator, and a short bracketed group
