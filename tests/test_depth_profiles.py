@@ -12,6 +12,7 @@ import pytest
 import reluprop as rp
 from reluprop import experiments as ex
 from reluprop import widgets
+from block_stack import stack_backward, stack_forward  # tests/ is on sys.path
 from reluprop.plotting import plot_gradient_profile, plot_profiles_grid
 
 @pytest.fixture(autouse=True)
@@ -133,6 +134,199 @@ def test_rng_and_seed_and_cache():
     np.testing.assert_array_equal(deeper.r_rms[:13], a.r_rms)
 
 
+def test_defaults_are_plain_gaussian_bit_for_bit():
+    """Naming the defaults changes nothing: architecture='plain', init='gaussian' is the default network."""
+    for activation in ("relu", "tanh"):
+        a = ex.gradient_profile(9, 7, activation, 1.3, 3, seed=8)
+        b = ex.gradient_profile(9, 7, activation, 1.3, 3, seed=8, architecture="plain", init="gaussian",
+                                cache=ex.WeightCache())
+        for name in ("dr_norm", "dW_norm", "r_rms", "inactive_fraction", "log10_dr_norm_theory",
+                     "log10_dW_norm_theory", "log10_r_rms_theory"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+        assert (a.architecture, a.alpha, a.init) == ("plain", None, "gaussian")
+        assert "architecture" not in repr(a) and "init" not in repr(a)
+        assert a.status() == "all values finite and non-zero"
+
+
+# ---------------------------------------------------------------------------
+# Residual blocks and orthogonal weights
+# ---------------------------------------------------------------------------
+
+
+def _independent_blocks(L, n, s, seed, alpha, init):
+    """The residual blocks gradient_profile describes, built here from the seeds with numpy and isometry."""
+    blocks = []
+    for k in range(L):
+        rng1, rng3 = np.random.default_rng([seed, 1, k]), np.random.default_rng([seed, 3, k])
+        if init == "gaussian":
+            W1 = rng1.standard_normal((n, n)) * (s * math.sqrt(2.0 / n))
+            W2 = rng3.standard_normal((n, n)) * math.sqrt(1.0 / n)
+        else:
+            W1 = rp.isometry.orthogonal(n, n, rng=rng1, scale=s * math.sqrt(2.0))
+            W2 = rp.isometry.orthogonal(n, n, rng=rng3)
+        blocks.append(rp.residual.ResidualBlock(W1, None, W2, None, alpha))
+    return blocks
+
+
+def _input_and_output_gradient(seed, B, n):
+    x = np.random.default_rng([seed, 0]).standard_normal((B, n))
+    G = np.random.default_rng([seed, 2]).standard_normal((B, n))
+    return x, G / np.linalg.norm(G)
+
+
+@pytest.mark.parametrize("init", ["gaussian", "orthogonal"])
+@pytest.mark.parametrize("activation, alpha", [("relu", None), ("tanh", 0.7), ("leaky_relu", 1.0),
+                                               ("sigmoid", 0.2)])
+def test_residual_profile_equals_a_plain_loop_over_blocks(activation, alpha, init):
+    """Residual norms are those of ResidualBlock's own forward/backward composed in tests/block_stack.py."""
+    L, n, B, s, seed = 7, 5, 3, 1.2, 4
+    res = ex.gradient_profile(L, n, activation, s, B, seed=seed, slope=0.1, architecture="residual",
+                              alpha=alpha, init=init)
+    a = 1 / math.sqrt(L) if alpha is None else alpha
+    assert res.alpha == a and res.architecture == "residual" and res.init == init
+    act = rp.get_activation(activation, slope=0.1)
+    blocks = _independent_blocks(L, n, s, seed, a, init)
+    x, G = _input_and_output_gradient(seed, B, n)
+    records = stack_forward(blocks, x, act)
+    dr0, grads = stack_backward(blocks, records, G, act)
+    dW = [math.sqrt(np.sum(g["W1"] ** 2) + np.sum(g["W2"] ** 2)) for g in grads]
+    np.testing.assert_allclose(res.dW_norm, dW, rtol=1e-12)
+    assert res.dr_norm[0] == pytest.approx(np.linalg.norm(dr0), rel=1e-12)
+    rms = [np.sqrt(np.mean(x * x))] + [np.sqrt(np.mean(rec[2] ** 2)) for rec in records]
+    np.testing.assert_allclose(res.r_rms, rms, rtol=1e-12)
+    # the unit fractions are those of the branch's hidden units
+    z_last = records[-1][1]
+    assert res.inactive_fraction[L] == pytest.approx(np.mean(act.df(z_last) == 0))
+    assert res.dead_layer is None and np.isnan(res.dead_fraction[0])
+
+
+def test_residual_profile_equals_autograd():
+    """Every ||dC/dr^(k)|| and ||dC/dW^(k)|| of a residual stack against autograd of C = sum(G * r^(L))."""
+    import autograd
+    import autograd.numpy as anp
+
+    L, n, B, s, seed, alpha = 5, 4, 3, 0.9, 2, 0.6
+    res = ex.gradient_profile(L, n, "tanh", s, B, seed=seed, architecture="residual", alpha=alpha)
+    blocks = _independent_blocks(L, n, s, seed, alpha, "gaussian")
+    x, G = _input_and_output_gradient(seed, B, n)
+
+    def cost_from(k, r, Ws):
+        for j in range(k, L):
+            r = r + alpha * anp.dot(anp.tanh(anp.dot(r, Ws[2 * j])), Ws[2 * j + 1])
+        return anp.sum(G * r)
+
+    Ws = [M for blk in blocks for M in (blk.W1, blk.W2)]
+    dWs = autograd.grad(lambda Ws: cost_from(0, x, Ws))(Ws)
+    dW = [math.sqrt(np.sum(dWs[2 * k] ** 2) + np.sum(dWs[2 * k + 1] ** 2)) for k in range(L)]
+    np.testing.assert_allclose(res.dW_norm, dW, rtol=1e-10)
+    records = stack_forward(blocks, x, rp.get_activation("tanh"))
+    streams = [x] + [rec[2] for rec in records]
+    dr = [np.linalg.norm(autograd.grad(lambda r: cost_from(k, r, Ws))(streams[k])) for k in range(L + 1)]
+    np.testing.assert_allclose(res.dr_norm, dr, rtol=1e-10)
+
+
+def test_orthogonal_weights_are_isometry_orthogonal_of_the_same_draws():
+    """Base matrices: Q^T Q = I, equal to isometry.orthogonal on the layer's seed; profile = rp.Network's."""
+    L, n, B, s, seed = 6, 5, 3, 1.1, 4
+    cache = ex.WeightCache()
+    for k in range(L):
+        for stream in (1, 3):
+            Q = cache.get(seed, n, k, stream, "orthogonal")
+            np.testing.assert_allclose(Q.T @ Q, np.eye(n), atol=1e-13)
+            want = rp.isometry.orthogonal(n, n, rng=np.random.default_rng([seed, stream, k]))
+            np.testing.assert_array_equal(Q, want)
+            np.testing.assert_array_equal(ex.base_matrix(seed, n, k, stream, "orthogonal"), want)
+    res = ex.gradient_profile(L, n, "tanh", s, B, seed=seed, init="orthogonal")
+    layers = [rp.Layer(rp.isometry.orthogonal(n, n, rng=np.random.default_rng([seed, 1, k]),
+                                              scale=s * math.sqrt(2.0))) for k in range(L)]
+    net = rp.Network(layers, activation="tanh", output_activation="tanh")
+    x, G = _input_and_output_gradient(seed, B, n)
+    trace = net.forward(x)
+    grads = net.backward_from(trace, G)
+    np.testing.assert_allclose(res.dW_norm, [np.linalg.norm(g) for g in grads.dW], rtol=1e-12)
+    np.testing.assert_allclose(res.dr_norm, [np.linalg.norm(g) for g in grads.dr], rtol=1e-12)
+    np.testing.assert_allclose(res.r_rms, [np.sqrt(np.mean(r * r)) for r in trace.r], rtol=1e-12)
+    assert "orthogonal" in repr(res) and "orthogonal init" in res.status()
+
+
+def test_orthogonal_linear_network_is_an_exact_isometry():
+    """Identity activation, orthogonal weights: every norm is multiplied by exactly s sqrt(2) per layer."""
+    L, s = 30, 0.8
+    res = ex.gradient_profile(L, 16, "identity", s, 4, seed=1, init="orthogonal")
+    k = np.arange(L + 1)
+    g = s * math.sqrt(2.0)
+    np.testing.assert_allclose(res.dr_norm, g ** (L - k), rtol=1e-12)
+    np.testing.assert_allclose(res.r_rms, res.r_rms[0] * g ** k, rtol=1e-12)
+    # the Gaussian network on the same seeds is not an isometry: its norms spread around the same mean field
+    gauss = ex.gradient_profile(L, 16, "identity", s, 4, seed=1)
+    assert np.max(np.abs(np.log(gauss.dr_norm / g ** (L - k)))) > 0.1
+    np.testing.assert_allclose(res.log10_dr_norm_theory, gauss.log10_dr_norm_theory, rtol=0, atol=1e-12)
+
+
+def test_residual_relu_theory_closed_form():
+    """ReLU blocks: the mean-field factor per block is exactly (1 + alpha^2 s^2), forward and backward."""
+    L, s, alpha = 40, 1.3, 0.4
+    res = ex.gradient_profile(L, 16, "relu", s, 4, seed=3, architecture="residual", alpha=alpha)
+    k = np.arange(L + 1)
+    half_log = 0.5 * math.log10(1 + alpha ** 2 * s ** 2)
+    np.testing.assert_allclose(res.log10_dr_norm_theory, (L - k) * half_log, atol=1e-12)
+    np.testing.assert_allclose(res.log10_r_rms_theory, math.log10(res.r_rms[0]) + k * half_log, atol=1e-12)
+    assert np.isfinite(res.log10_dW_norm_theory).all()
+    # alpha = 0: the identity all the way; exactly zero weight gradients, flagged as underflow, theory -inf
+    zero = ex.gradient_profile(10, 8, "relu", 1.0, 4, seed=3, architecture="residual", alpha=0.0)
+    np.testing.assert_allclose(zero.dr_norm, 1.0, rtol=1e-15)
+    assert (zero.dW_norm == 0).all() and zero.underflow["dW"].all()
+    assert np.isneginf(zero.log10_dW_norm_theory).all()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "architecture, alpha, init, activation, band",
+    [
+        ("residual", 0.5, "gaussian", "relu", 0.1),
+        ("residual", None, "orthogonal", "relu", 0.1),
+        ("residual", 1.0, "gaussian", "tanh", 0.1),
+        ("residual", 0.5, "orthogonal", "sigmoid", 0.1),
+        ("plain", None, "orthogonal", "tanh", 0.1),
+        ("plain", None, "orthogonal", "relu", 0.2),
+    ],
+)
+def test_theory_matches_measurement_for_residual_and_orthogonal(architecture, alpha, init, activation, band):
+    """Mean over 4 networks (seeds 0-3) of log10 measured - log10 theory, width 256, depth 30: within the band.
+
+    The band is in decades at every layer. Plain ReLU with orthogonal weights drifts below the mean field
+    at depth over width 30/256 the way Gaussian weights do (the finite-width lottery), hence 0.2.
+    """
+    devs = {q: [] for q in ("dr", "dW", "r")}
+    for seed in range(4):
+        res = ex.gradient_profile(30, 256, activation, 1.0, 8, seed=seed, architecture=architecture,
+                                  alpha=alpha, init=init)
+        for q in devs:
+            devs[q].append(res.log10(q) - res.theory_log10(q))
+    for q, d in devs.items():
+        assert np.max(np.abs(np.mean(d, axis=0))) < band, q
+
+
+def test_cache_gives_the_same_results_for_every_architecture_and_init():
+    """A cache (ample, tiny, or shared while switching) never changes a result."""
+    runs = [dict(architecture="residual", init="gaussian"), dict(architecture="residual", init="orthogonal"),
+            dict(architecture="plain", init="orthogonal"), dict(architecture="residual", alpha=0.3)]
+    shared = ex.WeightCache(max_bytes=20 * 8 * 8 * 8)  # about half of what a residual run asks for
+    for kwargs in runs:
+        want = ex.gradient_profile(12, 8, "tanh", 1.1, 3, seed=5, **kwargs)
+        for cache in (ex.WeightCache(), ex.WeightCache(0), shared, shared):
+            got = ex.gradient_profile(12, 8, "tanh", 1.1, 3, seed=5, cache=cache, **kwargs)
+            for name in ("dr_norm", "dW_norm", "r_rms", "log10_dW_norm_theory"):
+                np.testing.assert_array_equal(getattr(got, name), getattr(want, name))
+            assert shared.nbytes <= shared.max_bytes
+    # plain and residual share W1's base draws: a plain run fills what a residual run needs first
+    cache = ex.WeightCache()
+    ex.gradient_profile(4, 8, "relu", 1.0, 2, seed=5, cache=cache)
+    assert len(cache) == 4
+    ex.gradient_profile(4, 8, "relu", 1.0, 2, seed=5, cache=cache, architecture="residual")
+    assert len(cache) == 8  # only the W2 draws were added
+
+
 # ---------------------------------------------------------------------------
 # Floating point: flagged, never a warning, never a blank plot
 # ---------------------------------------------------------------------------
@@ -245,7 +439,8 @@ def test_explorer_builds_and_every_control_changes_the_output():
     c = e.controls
     assert min(c["depth"].options) == 1 and max(c["depth"].options) == 2000
     assert min(c["scale"].options) == 0.25 and max(c["scale"].options) == 4.0
-    assert min(c["width"].options) == 4 and max(c["width"].options) == 512
+    assert min(c["width"].options) == 4 and max(c["width"].options) == 64  # L/n from 0.016 to 500
+    assert min(c["batch"].options) == 1 and max(c["batch"].options) == 32
     assert set(c["activation"].options) == {"relu", "leaky_relu", "sigmoid", "tanh"}
 
 
@@ -274,6 +469,15 @@ def test_explorer_builds_and_every_control_changes_the_output():
         (dict(seed=None), TypeError, "rng"),
         (dict(rng=np.random.default_rng(0)), TypeError, "seed"),
         (dict(cache={}), TypeError, "cache"),
+        (dict(architecture="resnet"), ValueError, "architecture"),
+        (dict(architecture=None), TypeError, "architecture"),
+        (dict(init="he"), ValueError, "init"),
+        (dict(init=0), TypeError, "init"),
+        (dict(alpha=0.5), ValueError, "alpha"),
+        (dict(alpha=0.5, architecture="plain"), ValueError, "alpha"),
+        (dict(alpha=-0.1, architecture="residual"), ValueError, "alpha"),
+        (dict(alpha=float("inf"), architecture="residual"), ValueError, "alpha"),
+        (dict(alpha="0.1", architecture="residual"), TypeError, "alpha"),
     ],
 )
 def test_bad_input_names_the_argument(kwargs, error, word):

@@ -63,3 +63,43 @@ def test_vectorised_theory_equals_the_layer_by_layer_recursion(activation, s):
     args = (300, 64, 8, act, s, (math.log(64.0), 0.02), (math.log(1 / 8), -0.01))
     for fast, slow in zip(rp.theory.mean_field_profile(*args), rp.theory.mean_field_profile(*args, loop=True)):
         np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-10)
+
+
+# ------------------------------------------------------------ residual blocks
+@pytest.mark.parametrize("activation, s, alpha", [("relu", 1.0, 0.3), ("relu", 1.7, 1.0), ("tanh", 1.2, 0.5),
+                                                  ("sigmoid", 0.8, 2.0), ("leaky_relu", 0.9, 0.2)])
+def test_residual_recursion_equals_the_scalar_recursions(activation, s, alpha):
+    """Per-example norms of the batch recursion = q_{k+1} = q_k + alpha^2 E[f(z)^2], z ~ N(0, 2 s^2 q_k),
+    and E||dr^(k)||^2 = (1 + alpha^2 2 s^2 E[f'(z)^2]) E||dr^(k+1)||^2, computed here one scalar at a time."""
+    L, n, B = 60, 32, 1  # one example: no pair terms
+    act = rp.get_activation(activation, slope=0.2)
+    log_dr2, log_dW2, log_r2 = theory.residual_mean_field_profile(L, n, B, act, s, alpha, (math.log(n * 0.7), 0.0),
+                                                                   (0.0, 0.0))
+    q = [0.7]
+    for _ in range(L):
+        q.append(q[-1] + alpha ** 2 * theory.activation_second_moment(act, 2 * s * s * q[-1]))
+    np.testing.assert_allclose(np.exp(log_r2), q, rtol=1e-10)
+    g = [1.0]
+    for k in range(L - 1, -1, -1):
+        g.append(g[-1] * (1 + alpha ** 2 * 2 * s * s * theory.derivative_second_moment(act, 2 * s * s * q[k])))
+    np.testing.assert_allclose(np.exp(log_dr2), g[::-1], rtol=1e-10)
+    assert np.isfinite(log_dW2).all()
+
+
+def test_residual_relu_recursion_is_the_chapters_variance():
+    """ReLU at s = 1: (1 + alpha^2)^k forward and backward, as reluprop.residual.predicted_residual_variance."""
+    L, n, B, alpha = 500, 64, 8, 0.05
+    act = rp.get_activation("relu")
+    log_dr2, _, log_r2 = theory.residual_mean_field_profile(L, n, B, act, 1.0, alpha, (math.log(n), 0.1),
+                                                             (math.log(1 / B), -0.02))
+    want = rp.residual.predicted_residual_variance(L, alpha)
+    np.testing.assert_allclose(np.exp(log_r2), want, rtol=1e-10)
+    np.testing.assert_allclose(np.exp(log_dr2 - log_dr2[L]), want[::-1], rtol=1e-10)
+
+
+def test_residual_with_alpha_zero_is_the_identity():
+    act = rp.get_activation("tanh")
+    log_dr2, log_dW2, log_r2 = theory.residual_mean_field_profile(20, 8, 4, act, 1.0, 0.0, (1.0, 0.3), (-2.0, 0.1))
+    np.testing.assert_allclose(log_r2, 1.0 - math.log(8), rtol=0, atol=1e-15)
+    np.testing.assert_allclose(log_dr2, math.log(4) - 2.0, rtol=0, atol=1e-15)
+    assert np.isneginf(log_dW2).all()

@@ -29,6 +29,21 @@ everything is then exactly positively homogeneous in ``s``: r^(k) scales as
 s^k, dC/dr^(k) as s^(L-k) and dC/dW^(k) as s^(L-1), with the very same
 active units, so the profile ``dW_norm / dW_norm[-1]`` does not depend on s.
 
+Residual blocks and orthogonal weights. ``architecture="residual"`` replaces
+the layers by ``depth`` residual blocks of :mod:`reluprop.residual`
+(``eq-residual-block``): r^(k+1) = r^(k) + alpha * f(r^(k) W1^(k)) W2^(k),
+branch width n, no biases, alpha = 1/sqrt(L) unless given. W1^(k) is made
+from the same base draw as the plain network's W^(k), with the same
+standard deviation, and W2^(k) ~ N(0, 1/n) from its own seed stream, so
+the branch keeps the mean square (``eq-residual-variance``). Then k counts
+blocks: ``dr_norm[k]`` is ||dC/dr^(k)|| of the stream, ``dW_norm[k]`` is
+sqrt(||dC/dW1^(k)||^2 + ||dC/dW2^(k)||^2), ``r_rms[k]`` the stream's RMS,
+and the unit fractions are those of the branch's hidden units.
+``init="orthogonal"`` turns every base draw into the Haar orthogonal matrix
+of that same draw (:func:`base_matrix`), times ``scale * sqrt(2)`` for W and
+W1 (He's gain) and times 1 for W2: at ``scale = 1`` both inits have He's
+variance, and switching between them keeps the seeds.
+
 It runs the network's own code: each layer is a :class:`~reluprop.layers.Layer`
 (its ``forward``), and the backward pass is :func:`reluprop.network.backpropagate`,
 the loop behind :meth:`~reluprop.network.Network.backward_from`, with a hook that
@@ -38,13 +53,15 @@ Memory. At depth 2000 and width 512 the weights alone take 4 GiB. They are
 never stored: layer k's weights are ``scale * sqrt(2/n) * Z^(k)``, where the
 base draw Z^(k) (standard normal, n x n) comes from its own seed,
 ``numpy.random.default_rng([seed, 1, k])``, and is drawn again in the backward
-pass (or kept in a :class:`WeightCache` while it fits a byte budget). Only
+pass (or kept in a :class:`WeightCache` while it fits a byte budget; residual
+blocks draw W2's base from ``default_rng([seed, 3, k])``). Only
 z^(k) is kept from the forward pass; r^(k) = f(z^(k)) is recomputed, bit for
 bit, when the backward pass needs it (for ReLU, r^(k) is kept instead and
 stands in for z^(k) too, since Step(ReLU(z)) = Step(z)). Arithmetic is
 float64 throughout. The same ``seed`` gives the same base draws for every
 scale, depth and batch, so changing ``scale`` rescales the very same
-network, and a deeper network extends a shallower one.
+network, and a deeper network extends a shallower one. Residual blocks keep
+the stream r^(k) and the branch's z^(k+1) (its h = ReLU(z) for ReLU).
 
 Floating point. Very deep or badly scaled networks leave float64's range
 (about 1e-308 to 1e308). Nothing is hidden: the computation runs under
@@ -69,7 +86,11 @@ output gradients of different examples are independent).
 The forward recursion starts from the measured input x and the backward one
 from the output gradient G, so the prediction for ``dr_norm`` is, for ReLU,
 exactly ``dr_norm[L] * s**(L - k)``. The theory is computed in logarithms, so
-it never overflows: it is stored as ``log10_*_theory`` arrays.
+it never overflows: it is stored as ``log10_*_theory`` arrays. Residual
+blocks follow :func:`reluprop.theory.residual_mean_field_profile` (for ReLU,
+a factor sqrt(1 + alpha^2 s^2) per block, forward and backward). Orthogonal
+weights have the same mean-field prediction as Gaussian ones (the recursions
+use only the weights' second moments; see :mod:`reluprop.theory`).
 """
 
 from __future__ import annotations
@@ -83,20 +104,29 @@ from .core._validate import require_generator, require_int, require_real
 from .core.activations import get_activation
 from .core.layers import Layer, init_std
 from .core.network import backpropagate
-from .theory import mean_field_profile
+from .isometry import orthogonal_factor
+from .residual import ResidualBlock, _check_alpha
+from .theory import mean_field_profile, residual_mean_field_profile
 
 __all__ = [
     "GradientProfile",
     "WeightCache",
     "base_weights",
+    "base_matrix",
     "gradient_profile",
     "profile_grid",
     "log_slope",
     "PROFILE_ACTIVATIONS",
+    "PROFILE_ARCHITECTURES",
+    "PROFILE_INITS",
 ]
 
 #: Activations :func:`gradient_profile` knows the theory of.
 PROFILE_ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh", "identity")
+#: Architectures of :func:`gradient_profile`: a plain stack of layers, or residual blocks.
+PROFILE_ARCHITECTURES = ("plain", "residual")
+#: Weight initializations of :func:`gradient_profile`: Gaussian, or Haar orthogonal from the same draws.
+PROFILE_INITS = ("gaussian", "orthogonal")
 
 _TINY = np.finfo(np.float64).tiny  # smallest normal float64, about 2.2e-308
 _LN10 = math.log(10.0)
@@ -107,28 +137,46 @@ _LN10 = math.log(10.0)
 # ---------------------------------------------------------------------------
 
 
-def base_weights(seed: int, width: int, k: int) -> np.ndarray:
+def base_weights(seed: int, width: int, k: int, stream: int = 1) -> np.ndarray:
     """The standard-normal base draw Z^(k) of layer ``k``, shape (width, width).
 
-    Drawn from ``numpy.random.default_rng([seed, 1, k])``, so it depends on
-    ``seed``, ``width`` and ``k`` only, and can be drawn again at any time.
-    Layer k's weights are ``init_std("he", width, width, scale) * Z^(k)``.
+    Drawn from ``numpy.random.default_rng([seed, stream, k])``, so it depends
+    on ``seed``, ``width``, ``k`` and ``stream`` only, and can be drawn again
+    at any time. Stream 1 holds the weights W^(k) of a plain network and the
+    first branch layer W1^(k) of a residual block (the same draws); stream 3
+    holds the second branch layer W2^(k). (Streams 0 and 2 give the input and
+    the output gradient.) Layer k's weights are
+    ``init_std("he", width, width, scale) * Z^(k)``.
     """
-    return np.random.default_rng([seed, 1, k]).standard_normal((width, width))
+    return np.random.default_rng([seed, stream, k]).standard_normal((width, width))
+
+
+def base_matrix(seed: int, width: int, k: int, stream: int = 1, init: str = "gaussian") -> np.ndarray:
+    """The base matrix of a layer: Z^(k) itself (``"gaussian"``) or its orthogonal factor.
+
+    For ``init="orthogonal"`` it is the Haar orthogonal matrix built from the
+    very same draw Z^(k) by :func:`reluprop.isometry.orthogonal_factor`
+    (sign-corrected QR), so switching the init keeps the seeds: it equals
+    ``reluprop.isometry.orthogonal(width, width, rng=numpy.random.default_rng([seed, stream, k]))``.
+    """
+    Z = base_weights(seed, width, k, stream)
+    return Z if init == "gaussian" else orthogonal_factor(Z)
 
 
 class WeightCache:
-    """Keeps base draws Z^(k), and the weights at the last scale used, in memory up to ``max_bytes``.
+    """Keeps base matrices, and the weights at the last scale used, in memory up to ``max_bytes``.
 
-    An explorer that moves the scale slider reuses the same base draws every
-    time; caching them saves drawing them again. Entries of another
-    ``(seed, width)`` are dropped first when the budget is full; beyond the
-    budget, draws are simply not kept (and are drawn again when needed).
-    Once every base draw is kept, the scaled weights ``std * Z^(k)`` of the
-    current scale are kept too (dropped when the scale changes), which saves
-    the multiplication when only depth, batch or activation change. A
-    scaled weight is computed exactly as without a cache, so results never
-    depend on what the cache holds.
+    An explorer that moves the scale slider reuses the same base matrices
+    (:func:`base_matrix`: a Gaussian draw Z^(k), or its orthogonal factor)
+    every time; caching them saves drawing (and factoring) them again.
+    Entries of another ``(seed, width, init)`` are dropped first when the
+    budget is full; beyond the budget, matrices are simply not kept (and
+    are made again when needed). Once every base matrix asked for is kept,
+    the scaled weights ``std * base`` are kept too (one scaled copy per
+    layer, replaced when its ``std`` changes), which saves the multiplication
+    when only depth, batch or activation change. A scaled weight is computed
+    exactly as without a cache, so results never depend on what the cache
+    holds.
 
     Parameters
     ----------
@@ -140,7 +188,6 @@ class WeightCache:
         self.max_bytes = require_int(max_bytes, "max_bytes", minimum=0)
         self._store: dict = {}
         self._scaled: dict = {}
-        self._scaled_std = None
         self.nbytes = 0
 
     def __len__(self) -> int:
@@ -151,48 +198,53 @@ class WeightCache:
                 f"{self.nbytes / 2**20:.1f} of {self.max_bytes / 2**20:.0f} MiB)")
 
     def clear(self) -> None:
-        """Forget every cached draw."""
+        """Forget every cached matrix."""
         self._store.clear()
         self._scaled.clear()
         self.nbytes = 0
 
     def _drop_scaled(self) -> None:
-        self.nbytes -= sum(W.nbytes for W in self._scaled.values())
+        self.nbytes -= sum(W.nbytes for _, W in self._scaled.values())
         self._scaled.clear()
 
-    def weights(self, seed: int, width: int, k: int, std: float) -> np.ndarray:
-        """``std * Z^(k)`` (read-only): kept between calls while the budget allows."""
-        if std != self._scaled_std:
-            self._drop_scaled()
-            self._scaled_std = std
-        key = (seed, width, k)
-        W = self._scaled.get(key)
-        if W is not None:
-            return W
-        W = np.multiply(self.get(seed, width, k), std)
+    def weights(self, seed: int, width: int, k: int, std: float, stream: int = 1,
+                init: str = "gaussian") -> np.ndarray:
+        """``std * base_matrix(seed, width, k, stream, init)`` (read-only), kept while the budget allows."""
+        key = (seed, width, k, stream, init)
+        entry = self._scaled.get(key)
+        if entry is not None:
+            if entry[0] == std:
+                return entry[1]
+            self.nbytes -= self._scaled.pop(key)[1].nbytes
+        W = np.multiply(self.get(seed, width, k, stream, init), std)
         if key in self._store and self.nbytes + W.nbytes <= self.max_bytes:
             W.flags.writeable = False
-            self._scaled[key] = W
+            self._scaled[key] = (std, W)
             self.nbytes += W.nbytes
         return W
 
-    def get(self, seed: int, width: int, k: int) -> np.ndarray:
-        """Z^(k) for ``(seed, width)``: from the cache, or drawn (and kept if it fits)."""
-        key = (seed, width, k)
-        Z = self._store.get(key)
-        if Z is not None:
-            return Z
-        Z = base_weights(seed, width, k)
-        if Z.nbytes <= self.max_bytes:
-            if self.nbytes + Z.nbytes > self.max_bytes:
-                self._drop_scaled()  # base draws come first
-                for other in [key2 for key2 in self._store if key2[:2] != (seed, width)]:
+    def get(self, seed: int, width: int, k: int, stream: int = 1, init: str = "gaussian") -> np.ndarray:
+        """:func:`base_matrix` ``(seed, width, k, stream, init)``: from the cache, or made (and kept if it fits)."""
+        key = (seed, width, k, stream, init)
+        M = self._store.get(key)
+        if M is not None:
+            return M
+        if init == "gaussian":
+            M = base_weights(seed, width, k, stream)
+        else:  # factor a cached Gaussian draw if there is one, without caching the draw
+            Z = self._store.get((seed, width, k, stream, "gaussian"))
+            M = orthogonal_factor(Z if Z is not None else base_weights(seed, width, k, stream))
+        if M.nbytes <= self.max_bytes:
+            if self.nbytes + M.nbytes > self.max_bytes:
+                self._drop_scaled()  # base matrices come first
+                group = (seed, width, init)
+                for other in [key2 for key2 in self._store if (key2[0], key2[1], key2[4]) != group]:
                     self.nbytes -= self._store.pop(other).nbytes
-            if self.nbytes + Z.nbytes <= self.max_bytes:
-                Z.flags.writeable = False
-                self._store[key] = Z
-                self.nbytes += Z.nbytes
-        return Z
+            if self.nbytes + M.nbytes <= self.max_bytes:
+                M.flags.writeable = False
+                self._store[key] = M
+                self.nbytes += M.nbytes
+        return M
 
 
 # ---------------------------------------------------------------------------
@@ -312,6 +364,15 @@ class GradientProfile:
     dead_layer : int or None
         The first layer whose units are all inactive for every example while
         its pre-activations are finite and not underflowed (a true zero).
+        Always None for residual blocks: a dead branch leaves the identity path.
+    architecture : str
+        ``"plain"`` (layers) or ``"residual"`` (blocks; then k counts blocks,
+        ``dW_norm[k]`` is the norm of both branch layers' gradients together,
+        and the unit fractions are those of the branch's hidden units).
+    alpha : float or None
+        The branch scale of residual blocks; None for a plain network.
+    init : str
+        ``"gaussian"`` or ``"orthogonal"``.
     """
 
     depth: int
@@ -332,6 +393,9 @@ class GradientProfile:
     overflow: dict = field(repr=False)
     underflow: dict = field(repr=False)
     dead_layer: int | None = None
+    architecture: str = "plain"
+    alpha: float | None = None
+    init: str = "gaussian"
 
     # -- convenience views --------------------------------------------------
     @property
@@ -396,9 +460,10 @@ class GradientProfile:
 
         One line per flagged quantity, e.g. ``"overflow (inf/NaN):
         ‖∂C/∂r^(k)‖, k = 0–1999 (2000 of 2001)"``; ``"all values finite and
-        non-zero"`` when nothing is flagged.
+        non-zero"`` when nothing is flagged. A first line names the
+        architecture and init when they are not the defaults (plain, Gaussian).
         """
-        lines = []
+        lines = [self._setup()] if self._setup() else []
         if self.dead_layer is not None:
             lines.append(
                 f"layer {self.dead_layer} is dead: every unit is inactive for every example, "
@@ -410,12 +475,28 @@ class GradientProfile:
                 idx = self.flagged_layers(q, kind)
                 if idx.size:
                     lines.append(f"{label}: {_QUANTITY_NAMES[q]}, k = {_ranges(idx)} ({idx.size} of {n})")
-        return "\n".join(lines) if lines else "all values finite and non-zero"
+        if len(lines) == (1 if self._setup() else 0):
+            lines.append("all values finite and non-zero")
+        return "\n".join(lines)
+
+    def _setup(self) -> str:
+        """'residual blocks, α = 0.0224; orthogonal init' (empty for the defaults)."""
+        parts = []
+        if self.architecture != "plain":
+            parts.append(f"{self.architecture} blocks, α = {self.alpha:.3g}")
+        if self.init != "gaussian":
+            parts.append(f"{self.init} init")
+        return "; ".join(parts)
 
     def __repr__(self) -> str:
+        extra = ""
+        if self.architecture != "plain":
+            extra += f", architecture={self.architecture!r}, alpha={self.alpha:g}"
+        if self.init != "gaussian":
+            extra += f", init={self.init!r}"
         return (
             f"GradientProfile(depth={self.depth}, width={self.width}, batch={self.batch}, "
-            f"activation={self.activation!r}, scale={self.scale:g}, seed={self.seed}, "
+            f"activation={self.activation!r}, scale={self.scale:g}, seed={self.seed}{extra}, "
             f"flagged={self.flagged})"
         )
 
@@ -432,21 +513,25 @@ def _check_quantity(quantity):
 
 
 class _DrawnLayers:
-    """Layers ``0..L-1`` whose weights are drawn (or fetched from a cache) when asked for.
+    """Layers (or residual blocks) ``0..L-1`` whose weights are made when asked for.
 
-    A sequence of :class:`~reluprop.layers.Layer` for
-    :func:`~reluprop.network.backpropagate` that never holds more than one
-    layer's weights.
+    A sequence of :class:`~reluprop.layers.Layer` (``weights(k)`` gives W^(k))
+    or of :class:`~reluprop.residual.ResidualBlock` (``weights(k)`` gives
+    ``(W1^(k), W2^(k))``) for :func:`~reluprop.network.backpropagate` that
+    never holds more than one layer's weights.
     """
 
-    def __init__(self, weights, b, L):
-        self._weights, self._b, self._L = weights, b, L
+    def __init__(self, weights, b, L, alpha=None):
+        self._weights, self._b, self._L, self._alpha = weights, b, L, alpha
 
     def __len__(self):
         return self._L
 
     def __getitem__(self, k):
-        return Layer._unchecked(self._weights(k), self._b)
+        if self._alpha is None:
+            return Layer._unchecked(self._weights(k), self._b)
+        W1, W2 = self._weights(k)
+        return ResidualBlock._unchecked(W1, self._b, W2, self._b, self._alpha)
 
 
 class _RecomputedTrace:
@@ -478,8 +563,34 @@ class _Nones:
         return None
 
 
+class _ResidualTrace:
+    """The forward record of residual blocks: the stream ``r[k]`` and the branch's ``z[k + 1]`` kept.
+
+    ``cache[k]``, the branch's hidden units h = f(z^(k+1)) of block k, is
+    recomputed from ``z[k + 1]``; with ``f = None`` (ReLU) ``z[k + 1]`` holds h
+    itself, which also stands in for z (Step(ReLU(z)) = Step(z)).
+    """
+
+    def __init__(self, z, r, f):
+        self.z, self.r, self._f = z, r, f
+        self.cache = self
+
+    def __getitem__(self, k):
+        h = self.z[k + 1]
+        return h if self._f is None else self._f(h)
+
+
 def _check_activation(activation, slope):
     return get_activation(activation, slope=slope, allowed=PROFILE_ACTIVATIONS)
+
+
+def _check_choice(value, name, choices):
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, one of {', '.join(map(repr, choices))}; "
+                        f"got {type(value).__name__}")
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
+    return value
 
 
 def _resolve_seed(rng, seed):
@@ -502,6 +613,9 @@ def gradient_profile(
     seed=None,
     slope=0.01,
     cache=None,
+    architecture="plain",
+    alpha=None,
+    init="gaussian",
 ) -> GradientProfile:
     """Measure ||dC/dr^(k)||, ||dC/dW^(k)|| and the activations of every layer.
 
@@ -511,10 +625,20 @@ def gradient_profile(
     docstring for the design (weights drawn again instead of stored) and the
     theory.
 
+    With ``architecture="residual"`` the network is ``depth`` residual blocks
+    of :mod:`reluprop.residual` instead (``eq-residual-block``):
+    r^(k+1) = r^(k) + alpha * f(r^(k) W1^(k)) W2^(k), branch width ``width``,
+    no biases, W1^(k) made from the same base draw as the plain network's
+    W^(k) (and with the same standard deviation), W2^(k) ~ N(0, 1/width)
+    from its own draws. With ``init="orthogonal"`` every weight matrix is
+    the Haar orthogonal matrix made from the same base draw
+    (:func:`base_matrix`), times ``scale * sqrt(2)`` (W, W1: He's gain) or
+    times 1 (W2).
+
     Parameters
     ----------
     depth : int >= 1
-        Number of layers L.
+        Number of layers L (of blocks, for residual).
     width : int >= 1
         Width n of every layer (and of the input).
     activation : str
@@ -527,11 +651,19 @@ def gradient_profile(
         Draws the seed of the network and input. Give ``rng`` or ``seed``.
     seed : int >= 0, optional
         The seed itself: the same seed gives the same base draws for any
-        ``scale``, ``depth`` and ``batch``.
+        ``scale``, ``depth``, ``batch``, ``architecture`` and ``init``.
     slope : float >= 0
         Leaky ReLU's slope for z <= 0.
     cache : WeightCache, optional
-        Keeps base draws between calls (the explorer uses one).
+        Keeps base matrices between calls (the explorer uses one).
+    architecture : str
+        ``"plain"`` (default) or ``"residual"``.
+    alpha : float >= 0, optional
+        The residual branch scale; ``1 / sqrt(depth)`` if omitted (the rule
+        of :func:`reluprop.residual.init_residual_blocks`). Only for
+        ``architecture="residual"``.
+    init : str
+        ``"gaussian"`` (default) or ``"orthogonal"``.
 
     Returns
     -------
@@ -540,7 +672,8 @@ def gradient_profile(
     Raises
     ------
     TypeError, ValueError
-        For arguments of the wrong type or out of range; the message names the argument.
+        For arguments of the wrong type or out of range (``alpha`` given for
+        a plain network included); the message names the argument.
     """
     L = require_int(depth, "depth", minimum=1)
     n = require_int(width, "width", minimum=1)
@@ -548,21 +681,49 @@ def gradient_profile(
     scale = require_real(scale, "scale", minimum=0.0, strict=True)
     slope = require_real(slope, "slope", minimum=0.0)
     act = _check_activation(activation, slope)
+    architecture = _check_choice(architecture, "architecture", PROFILE_ARCHITECTURES)
+    init = _check_choice(init, "init", PROFILE_INITS)
+    residual = architecture == "residual"
+    if not residual and alpha is not None:
+        raise ValueError("alpha (the branch scale) is only for architecture='residual'; "
+                         f"got alpha={alpha!r} with architecture='plain'")
+    if residual:
+        alpha = 1.0 / math.sqrt(L) if alpha is None else _check_alpha(alpha)
     seed = _resolve_seed(rng, seed)
     if cache is not None and not isinstance(cache, WeightCache):
         raise TypeError(f"cache must be a WeightCache or None, got {type(cache).__name__}")
 
-    def weights(k):
-        """std * Z^(k), from the cache or into the buffer ``W``."""
-        if cache is not None:
-            return cache.weights(seed, n, k, std)
-        return np.multiply(base_weights(seed, n, k), std, out=W)
+    if init == "gaussian":
+        std = init_std("he", n, n, scale)
+        std2 = init_std("lecun", n, n)  # W2 ~ N(0, 1/n): the branch keeps the mean square
+    else:
+        std = scale * math.sqrt(2.0)  # He's gain on an orthogonal matrix
+        std2 = 1.0
+    W = np.empty((n, n))  # buffers for every layer's weights: no fresh allocation per layer
+    W2buf = np.empty((n, n)) if residual else None
 
-    std = init_std("he", n, n, scale)
+    def matrix(k, stream, gain, out):
+        """gain * base matrix of layer k, from the cache or into the buffer ``out``."""
+        if cache is not None:
+            if gain == 1.0:
+                return cache.get(seed, n, k, stream, init)
+            return cache.weights(seed, n, k, gain, stream, init)
+        M = base_matrix(seed, n, k, stream, init)
+        return M if gain == 1.0 else np.multiply(M, gain, out=out)
+
+    if residual:
+        def weights(k):
+            return matrix(k, 1, std, W), matrix(k, 3, std2, W2buf)
+    elif cache is not None and init == "gaussian":
+        def weights(k):
+            return cache.weights(seed, n, k, std)
+    else:
+        def weights(k):
+            return matrix(k, 1, std, W)
+
     b = np.zeros(n)
-    W = np.empty((n, n))  # one buffer for every layer's weights: no fresh allocation per layer
     x = np.random.default_rng([seed, 0]).standard_normal((B, n))
-    layers = _DrawnLayers(weights, b, L)
+    layers = _DrawnLayers(weights, b, L, alpha if residual else None)
 
     r_rms = np.empty(L + 1)
     dead = np.full(L + 1, np.nan)
@@ -576,13 +737,20 @@ def gradient_profile(
     with np.errstate(all="ignore"):
         r_rms[0] = _norm(x) / math.sqrt(size)
         # forward: keep z^(k) only (for ReLU keep r^(k) = ReLU(z^(k)) instead: Step(r) = Step(z),
-        # so r^(k) serves the backward step both as the layer's input and in place of z^(k))
+        # so r^(k) serves the backward step both as the layer's input and in place of z^(k));
+        # residual blocks keep the stream r^(k) and the branch's z^(k+1) (for ReLU, its h = ReLU(z))
         keep_r = act.name == "relu"
         zs = [None] * (L + 1)
+        stream = [x] + [None] * L if residual else None
         r = x
         for k in range(L):
-            z, r, _ = layers[k].forward(r, act)
-            zs[k + 1] = r if keep_r else z
+            z, r, h = layers[k].forward(r, act)
+            if residual:
+                stream[k + 1] = r
+                zs[k + 1] = h if keep_r else z
+            else:
+                h = r
+                zs[k + 1] = r if keep_r else z
             r_rms[k + 1] = _norm(r) / math.sqrt(size)
             z_n = _norm(z)
             if not math.isfinite(z_n):
@@ -590,28 +758,41 @@ def gradient_profile(
             elif z_n < 1e-300 and np.abs(z).max() < _TINY:
                 z_under[k + 1] = True
             else:
-                # f'(z) = 0 marks an inactive unit; for ReLU that is exactly r = 0 (cheaper to count)
-                on = r if act.name == "relu" else act.df(z)
+                # f'(z) = 0 marks an inactive unit; for ReLU that is exactly f(z) = 0 (cheaper to count)
+                on = h if act.name == "relu" else act.df(z)
                 inactive[k + 1] = (size - np.count_nonzero(on)) / size
                 dead[k + 1] = (n - np.count_nonzero(on.any(axis=0))) / n
-                if dead_layer is None and inactive[k + 1] == 1.0 and not z_over[: k + 1].any():
+                if (not residual and dead_layer is None and inactive[k + 1] == 1.0
+                        and not z_over[: k + 1].any()):
                     dead_layer = k + 1
-        del r, z
+        del r, z, h
         # backward from dC/dr^(L) = G, a random direction of norm 1, through the network's own
-        # loop; the hook records the norms and frees z^(k+1) as soon as it has been used
+        # loop; the hook records the norms and frees what block k no longer needs
         G = np.random.default_rng([seed, 2]).standard_normal((B, n))
         G /= _norm(G)
         dr_norm[L] = 1.0
 
-        def record(k, dz, dr_prev, grads):
-            zs[k + 1] = None
-            dr_norm[k] = _norm(dr_prev)
-            dW_norm[k] = _norm(grads["W"])
+        if residual:
+            def record(k, dz, dr_prev, grads):
+                zs[k + 1] = stream[k + 1] = None
+                dr_norm[k] = _norm(dr_prev)
+                dW_norm[k] = math.hypot(_norm(grads["W1"]), _norm(grads["W2"]))
 
-        trace = _RecomputedTrace(zs, x, None if keep_r else act.f)
+            trace = _ResidualTrace(zs, stream, None if keep_r else act.f)
+        else:
+            def record(k, dz, dr_prev, grads):
+                zs[k + 1] = None
+                dr_norm[k] = _norm(dr_prev)
+                dW_norm[k] = _norm(grads["W"])
+
+            trace = _RecomputedTrace(zs, x, None if keep_r else act.f)
         backpropagate(layers, lambda k: act, trace, G, on_block=record, keep=False)
         del trace
-        log_dr2, log_dW2, log_r2 = mean_field_profile(L, n, B, act, scale, _gram_stats(x), _gram_stats(G))
+        if residual:
+            log_dr2, log_dW2, log_r2 = residual_mean_field_profile(L, n, B, act, scale, alpha, _gram_stats(x),
+                                                                   _gram_stats(G))
+        else:
+            log_dr2, log_dW2, log_r2 = mean_field_profile(L, n, B, act, scale, _gram_stats(x), _gram_stats(G))
     # Backward values that used an overflowed forward pass are meaningless:
     # dr^(k) uses z^(k+1..L), dW^(k) uses z^(k..L).
     lost_above = np.logical_or.accumulate(z_over[::-1])[::-1]  # any z^(j) overflowed, j >= k
@@ -640,6 +821,9 @@ def gradient_profile(
         overflow=overflow,
         underflow=underflow,
         dead_layer=dead_layer,
+        architecture=architecture,
+        alpha=alpha if residual else None,
+        init=init,
     )
 
 

@@ -69,6 +69,7 @@ from .layers import Layer
 
 __all__ = [
     "orthogonal",
+    "orthogonal_factor",
     "init_orthogonal_layers",
     "input_output_jacobian",
     "jacobian_singular_values",
@@ -111,12 +112,34 @@ def orthogonal(n_in, n_out, *, rng, scale=1.0):
     require_generator(rng)
     scale = require_real(scale, "scale", minimum=0.0)
     big, small = max(n_in, n_out), min(n_in, n_out)
-    Q, R = np.linalg.qr(rng.standard_normal((big, small)))
-    signs = np.sign(np.diag(R))
-    signs[signs == 0] = 1.0
-    Q = Q * signs
+    Q = orthogonal_factor(rng.standard_normal((big, small)))
     W = Q if n_in >= n_out else Q.T
     return scale * W
+
+
+def orthogonal_factor(A):
+    """The sign-corrected factor ``Q`` of ``A = Q R``: Haar-distributed when ``A`` is Gaussian.
+
+    The construction behind :func:`orthogonal`, for a Gaussian matrix drawn
+    elsewhere (the depth experiments turn their own base draws into
+    orthogonal weights with it): factor ``A = Q R`` and multiply each column
+    of ``Q`` by the sign of the matching diagonal entry of ``R`` (a zero
+    counts as +1).
+
+    Parameters
+    ----------
+    A : array, shape (big, small), big >= small
+        Entries i.i.d. standard normal, for a Haar-distributed result.
+
+    Returns
+    -------
+    array, shape (big, small)
+        Orthonormal columns: ``Q.T @ Q = I``.
+    """
+    Q, R = np.linalg.qr(A)
+    signs = np.sign(np.diag(R))
+    signs[signs == 0] = 1.0
+    return Q * signs
 
 
 def init_orthogonal_layers(sizes, scale=1.0, *, rng, bias_std=0.0):

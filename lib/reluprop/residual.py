@@ -239,6 +239,14 @@ class ResidualBlock:
         object.__setattr__(self, "b2", b2)
         object.__setattr__(self, "alpha", _check_alpha(alpha))
 
+    @classmethod
+    def _unchecked(cls, W1, b1, W2, b2, alpha):
+        """A block around float64 arrays and an ``alpha`` already known to be valid (no copy, no checks)."""
+        block = object.__new__(cls)
+        for name, value in (("W1", W1), ("b1", b1), ("W2", W2), ("b2", b2), ("alpha", alpha)):
+            object.__setattr__(block, name, value)
+        return block
+
     @property
     def n_in(self) -> int:
         """Stream width ``n``."""

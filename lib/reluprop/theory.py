@@ -34,6 +34,41 @@ multiplies ||dC/dr|| by exactly ``s``; leaky ReLU by ``s * sqrt(1 + a^2)``.
 :func:`mean_field_profile` runs both recursions for a batch (keeping the
 cross-example terms) in logarithms, so that predictions beyond float64's
 range stay usable.
+
+Residual blocks. For the block of :mod:`reluprop.residual`,
+``r^(k+1) = r^(k) + alpha F(r^(k))`` with ``F(r) = f(r W1) W2`` (branch width
+``m = n``, no biases), ``W1`` entries of variance ``2 s^2 / n`` and ``W2``
+entries of variance ``1 / n``, write ``q_k`` for the mean square of a unit
+of ``r^(k)``. A branch pre-activation ``z = r^(k) W1`` has variance
+``2 s^2 q_k``; ``F``'s units have mean square ``E[f(z)^2]`` (``W2`` keeps the
+mean square of ``h = f(z)``), and the cross term ``r . F`` has mean 0
+because ``F`` is linear in ``W2``, which has mean 0. So::
+
+    q_{k+1} = q_k + alpha^2 E[f(z)^2],      z ~ N(0, 2 s^2 q_k)
+
+which for ReLU is ``q_{k+1} = (1 + alpha^2 s^2) q_k``: at ``s = 1`` the
+chapter's ``eq-residual-variance``, ``(1 + alpha^2)`` per block. Going back,
+with the gradient-independence assumption, the branch adds a term to the
+identity path's ``dC/dr^(k+1)``: ``alpha dr W2^T`` (mean square kept),
+times ``f'(z)`` (mean square times ``E[f'(z)^2]``), times ``W1^T``
+(times ``n * 2 s^2 / n``). So::
+
+    E||dC/dr^(k)||^2 = (1 + alpha^2 2 s^2 E[f'(z)^2]) E||dC/dr^(k+1)||^2
+
+(for ReLU ``1 + alpha^2 s^2``; the backward analogue of
+``eq-residual-variance``, derived for one block in :mod:`reluprop.residual`).
+:func:`residual_mean_field_profile` runs both with the batch's pair terms
+and predicts the weight gradients ``dW1^(k) = r^(k)T dz`` and
+``dW2^(k) = h^T (alpha dC/dr^(k+1))`` from them as for a plain layer.
+
+Orthogonal weights. A weight matrix ``c Q`` with ``Q`` Haar orthogonal
+(:func:`reluprop.isometry.orthogonal`) has entries of mean 0 and variance
+``c^2 / n``, like the Gaussian matrix it replaces (``c = s sqrt(2)`` gives
+He's ``2 s^2 / n``), and ``||x Q|| = ||x||`` exactly. The recursions above
+only use these second moments, so their predictions are the same for both
+inits: orthogonal weights change the fluctuations around the mean field
+(Saxe, McClelland and Ganguli 2014; Pennington, Schoenholz and Ganguli
+2017), not the mean-field prediction itself.
 """
 
 from __future__ import annotations
@@ -58,6 +93,7 @@ __all__ = [
     "SmoothMoments",
     "moments",
     "mean_field_profile",
+    "residual_mean_field_profile",
 ]
 
 _EXACT = ("relu", "leaky_relu", "identity")
@@ -403,3 +439,70 @@ def mean_field_profile(L, n, B, act, scale, x_gram, out_gram, loop=False):
             rz = rp * (m.cdf(cz[k], lq) if smooth else m.cdf(cz[k]))
     log_r2 = log_R - math.log(n)
     return log_dr2, log_dW2, log_r2
+
+
+def residual_mean_field_profile(L, n, B, act, scale, alpha, x_gram, out_gram):
+    """Predicted per-layer sizes of ``L`` residual blocks of width ``n`` (logarithms).
+
+    The residual recursions of the module docstring (``eq-residual-variance``
+    and its backward analogue) for blocks ``r -> r + alpha f(r W1) W2`` with
+    ``W1`` entries of variance ``scale^2 * 2/n`` and ``W2`` entries of
+    variance ``1/n`` (branch width ``n``, no biases), a batch of ``B``
+    examples. ``x_gram`` and ``out_gram`` describe the input and the output
+    gradient as in :func:`mean_field_profile`. Per example pair, the stream's
+    inner products add the branch's (arc-cosine kernel of the branch
+    pre-activations, whose correlation is the stream's), and so do the
+    gradients' going back.
+
+    Returns natural-log arrays ``(log_dr2, log_dW2, log_r2)``: predicted
+    ||dC/dr^(k)||^2 (k = 0..L), ||dC/dW1^(k)||^2 + ||dC/dW2^(k)||^2
+    (k = 0..L-1) and the mean square of r^(k) (k = 0..L). With ``alpha = 0``
+    the weight gradients are exactly 0 and their logarithm is ``-inf``.
+    """
+    m = moments(act)
+    smooth = isinstance(m, SmoothMoments)
+    log_n = math.log(n)
+    log_2s2 = math.log(2.0 * scale * scale)
+    log_a2 = 2.0 * math.log(alpha) if alpha > 0 else -math.inf
+
+    def ratio_f(c, lq):
+        return m.cf(c, lq) if smooth else m.cf(c)
+
+    def ratio_df(c, lq):
+        return m.cdf(c, lq) if smooth else m.cdf(c)
+
+    # forward: per-example mean squared norm of r^(k) (log) and its pair correlation
+    log_R = np.empty(L + 1)
+    cr = np.empty(L + 1)
+    log_q = np.empty(L)  # variance of the branch pre-activations of block k (log)
+    log_H = np.empty(L)  # per-example mean squared norm of h = f(z) of block k (log)
+    ch = np.empty(L)  # pair correlation of h
+    log_R[0], cr[0] = x_gram
+    for k in range(L):
+        lq = log_q[k] = log_2s2 + log_R[k] - log_n
+        log_H[k] = log_n + m.log_ef2(lq)
+        ch[k] = ratio_f(cr[k], lq)
+        log_R[k + 1] = np.logaddexp(log_R[k], log_a2 + log_H[k])
+        w = math.exp(log_R[k] - log_R[k + 1])  # share of the identity path, in [0, 1]
+        cr[k + 1] = w * cr[k] + (1.0 - w) * ch[k]
+    # backward from dC/dr^(L)
+    log_P, rp = out_gram
+    log_dr2 = np.empty(L + 1)
+    log_dW2 = np.empty(L)
+    log_dr2[L] = math.log(B) + log_P
+    log_B = math.log(B)
+    for k in range(L - 1, -1, -1):
+        lq = log_q[k]
+        # dz of block k: alpha dr^(k+1) W2^T (mean square kept) times f'(z)
+        log_Z = log_a2 + log_P + m.log_edf2(lq)
+        rz = rp * ratio_df(cr[k], lq)
+        dW1 = log_B + log_R[k] + log_Z + math.log(max(1.0 + (B - 1) * cr[k] * rz, 1e-300))
+        dW2 = log_B + log_H[k] + log_a2 + log_P + math.log(max(1.0 + (B - 1) * ch[k] * rp, 1e-300))
+        log_dW2[k] = np.logaddexp(dW1, dW2)
+        # dr^(k) = dr^(k+1) + dz W1^T
+        log_P_prev = np.logaddexp(log_P, log_2s2 + log_Z)
+        w = math.exp(log_P - log_P_prev)
+        rp = w * rp + (1.0 - w) * rz
+        log_P = log_P_prev
+        log_dr2[k] = log_B + log_P
+    return log_dr2, log_dW2, log_R - log_n
