@@ -127,6 +127,9 @@ def test_static_draws_figure_has_a_panel_per_architecture_and_init():
     assert len(fig.axes) == 4
     assert all(len(_faint(ax)) == 4 for ax in fig.axes)
     assert [ax.get_title() for ax in fig.axes][1] == "plain, orthogonal init"
+    assert len(widgets.static_draws_figure(grid=grid).axes) == 4
+    with pytest.raises(ValueError, match="grid"):
+        widgets.static_draws_figure(grid=grid[::-1])
     with pytest.raises(ValueError, match="titles"):
         plot_profiles_grid(grid, titles=[["a"]])
     with pytest.raises(ValueError, match="draws"):

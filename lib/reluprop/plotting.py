@@ -372,7 +372,8 @@ def plot_gradient_profile(result, ax=None, *, quantities=("dr", "dW"), theory=Tr
     values = _np.concatenate(finite) if finite else _np.array([])
     if values.size:
         lo, hi = float(values.min()), float(values.max())
-        pad = max(0.5, 0.12 * (hi - lo))
+        # at least two decades, so that at least two powers of ten label the axis
+        pad = max(0.5, 0.12 * (hi - lo), 1.0 - (hi - lo) / 2)
         ax.set_ylim(lo - pad, hi + pad)
     else:
         ax.set_ylim(-1, 1)
@@ -388,7 +389,7 @@ def plot_gradient_profile(result, ax=None, *, quantities=("dr", "dW"), theory=Tr
         ax.text(0.02, 0.86 - 0.075 * j if kind == "overflow" else 0.14 + 0.075 * j, text,
                 transform=ax.transAxes, fontsize=7.5, color=color, ha="left", va="center",
                 bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8))
-    ax.yaxis.set_major_locator(_MaxNLocator(nbins=5, integer=True, steps=[1, 2, 5, 10]))
+    ax.yaxis.set_major_locator(_MaxNLocator(nbins=5, integer=True, steps=[1, 2, 5, 10], min_n_ticks=2))
     ax.yaxis.set_major_formatter(_FuncFormatter(_power_of_ten))
     ax.set_xlim(-0.02 * max(L, 1), L * 1.02 if L > 0 else 1)
     ax.xaxis.set_major_locator(_MaxNLocator(nbins=5, integer=True))

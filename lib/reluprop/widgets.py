@@ -407,12 +407,22 @@ def draws_grid(depth, width, scale=1.0, batch=16, activation="relu", *, draws=4,
              for i in inits] for a in architectures]
 
 
-def static_draws_figure(depth=1000, width=32, scale=1.0, batch=16, activation="relu", *, draws=4, seed=0):
+def static_draws_figure(depth=1000, width=16, scale=1.0, batch=16, activation="relu", *, draws=4, seed=0,
+                        grid=None):
     """The explorer's new dimensions as still pictures: architecture (rows) x init (columns), several draws each.
 
     Each panel shows ``draws`` networks of one setting (:func:`draws_grid`):
     the first (seed ``seed``) in full with the mean-field theory dashed, the
     others as its faint spread, as the explorer's "new draw" button shows them.
+
+    Parameters
+    ----------
+    depth, width, scale, batch, activation, draws, seed
+        As in :func:`draws_grid`.
+    grid : list, optional
+        A result of :func:`draws_grid` (plain and residual rows, Gaussian and
+        orthogonal columns) to draw instead of computing one; the other
+        arguments are then ignored.
 
     Returns
     -------
@@ -421,7 +431,11 @@ def static_draws_figure(depth=1000, width=32, scale=1.0, batch=16, activation="r
     """
     from .plotting import plot_profiles_grid
 
-    grid = draws_grid(depth, width, scale, batch, activation, draws=draws, seed=seed)
+    if grid is None:
+        grid = draws_grid(depth, width, scale, batch, activation, draws=draws, seed=seed)
+    settings = [[(cell[0].architecture, cell[0].init) for cell in row] for row in grid]
+    if settings != [[(a, i) for i in ("gaussian", "orthogonal")] for a in ARCHITECTURES]:
+        raise ValueError(f"grid must have the rows plain, residual and the columns gaussian, orthogonal; got {settings}")
     names = {"plain": "plain", "residual": "residual, α = 1/√L", "gaussian": "Gaussian",
              "orthogonal": "orthogonal"}
     titles = [[f"{names[a]}, {names[i]} init" for i in ("gaussian", "orthogonal")] for a in ARCHITECTURES]
