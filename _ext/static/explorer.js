@@ -42,6 +42,12 @@
     return encoded.map((e) => (e === null ? null : (last += e) / unit));
   }
 
+  /* A #rrggbb colour at the given opacity (other colours unchanged). */
+  function fade(colour, alpha) {
+    if (alpha === undefined || alpha >= 1 || !/^#[0-9a-fA-F]{6}$/.test(colour)) return colour;
+    return colour + Math.round(alpha * 255).toString(16).padStart(2, "0");
+  }
+
   function cssValue(element, name, fallback) {
     const v = getComputedStyle(element).getPropertyValue(name).trim();
     return v || fallback;
@@ -203,7 +209,8 @@
           markers: {
             width: 2,
             dash: (u, i) => (self.isTheory(i) ? "dashed" : "solid"),
-            fill: (u, i) => (i > 0 && !self.isTheory(i) ? u.series[i].stroke(u, i) : "transparent"),
+            // the other draws' marker as faint as their lines
+            fill: (u, i) => (i > 0 && !self.isTheory(i) ? fade(u.series[i].stroke(u, i), u.series[i].alpha) : "transparent"),
           },
         },
         cursor: { show: true, points: { show: false }, drag: { x: false, y: false } },
@@ -307,9 +314,9 @@
       let spread = "";
       if (this.shown > 1 && atInput.length > 1) {
         const a = Math.min(...atInput), b = Math.max(...atInput);
-        spread = ": " + QUANTITIES.dr.label.replace("\u1d4f", "\u2070") + " at layer 0 from " +
-          powerOfTen(Math.round(a)) + " to " + powerOfTen(Math.round(b)) + ", a spread of " + (b - a).toFixed(2) +
-          " in log10";
+        const minus = (x) => x.toFixed(2).replace("-", "\u2212");
+        spread = ": log10 " + QUANTITIES.dr.label.replace("\u1d4f", "\u2070") + " from " + minus(a) + " to " +
+          minus(b) + ", a spread of " + (b - a).toFixed(2) + " (a factor " + Number(Math.pow(10, b - a).toPrecision(3)) + ")";
       }
       if (this.shown > atInput.length && this.shown > 1) {
         spread += "; " + (this.shown - atInput.length) + " overflowed or underflowed at layer 0";
