@@ -87,9 +87,9 @@ def visit_explorer_html(self, node):
         f'<div class="rp-explorer" id="rp-explorer-{index}" data-src="{src}" data-script="{script}">'
         "<noscript><p>This explorer needs JavaScript: with it on, menus for the activation, "
         "architecture and init, sliders for the width, depth and init scale, and a new-draw "
-        "button redraw the gradient profiles here. The figures above show them for three "
-        "depths and three scales, and for both architectures and inits with four networks "
-        "each.</p></noscript>"
+        "button redraw the gradient profiles here. The figure above shows them for three "
+        "depths and three scales; a figure further down shows both architectures and both "
+        "inits, four networks each.</p></noscript>"
         "</div>"
     )
     raise nodes.SkipNode

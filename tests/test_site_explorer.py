@@ -169,6 +169,7 @@ def test_new_draw_adds_the_next_networks(site, base_url, browser):
     draws = data["draws"]
     record = data["profiles"][int(driver.execute_script("return document.querySelector('.rp-explorer').dataset.profile"))]
     assert driver.execute_script("return document.querySelector('.rp-explorer').dataset.shown") == "1"
+    timings = []  # reported, not asserted
     for n in range(2, len(draws) + 1):
         r = driver.execute_async_script(DRAW)
         assert r["shown"] == n and r["changed"], r
@@ -177,7 +178,9 @@ def test_new_draw_adds_the_next_networks(site, base_url, browser):
         at_input = [decode_series(record["dr"][d], data["decimals"])[0] for d in range(n)]
         assert f"a spread of {max(at_input) - min(at_input):.2f} (a factor" in r["status"], r["status"]
         assert any("other draws" in row for row in r["legend"]), r["legend"]
+        timings.append(round(r["ms"], 1))
     assert r["button"] == "back to one draw"
+    print(f"new draw to painted frame, ms: {timings}")
     # moving a control keeps the draws shown
     move = driver.execute_async_script(MOVE, "depth", "up")
     assert move["changed"] and driver.execute_script("return document.querySelector('.rp-explorer').dataset.shown") == str(len(draws))
