@@ -15,17 +15,25 @@ It measures, in one run, and prints each figure with its target:
     ``rp.gradient_profile`` with its weights kept in a ``WeightCache`` (the
     depth experiment; the same call without a cache, which draws every
     layer's weights twice, is shown too, without a target);
-(b) the explorer's update time, compute + draw, at depth 2000 and width 64
-    (batch 16, ReLU), moving the scale slider; target <= 0.3 s;
-(c) peak memory of one explorer update at the sliders' maxima (depth 2000,
-    width 512, batch 64), in a fresh subprocess: tracemalloc's peak (NumPy's
-    allocations) during the update, and the process's peak resident size
-    (``VmHWM``, interpreter and libraries included); target <= 1 GiB;
-(d) one update at each of a few slider positions at the edges of the
-    ranges (:data:`EXTREMES`), each in a fresh process, and the worst of
-    them; target <= 1 s.
+(b) the notebook explorer over its whole grid, in a fresh process per thread
+    setting (one BLAS thread, and the default number): one update is what the
+    explorer does when a control moves, ``gradient_profile`` with the
+    explorer's ``WeightCache`` (``reluprop.widgets.CACHE_BYTES``) and the
+    figure drawn to PNG. For each architecture (plain, residual) and init
+    (Gaussian, orthogonal) it times a first visit (empty cache: every base
+    matrix drawn, and QR-factored for orthogonal weights) and a "new draw"
+    (the next seed, as cold), then visits every activation, scale and branch
+    scale at the largest depth, width and batch (the cost grows with each of
+    them; smaller corners are visited too and show it) several times in
+    turn, and prints the worst median, the worst first visit, and the peak
+    resident size (VmHWM) of the process; targets <= 1 s median per update
+    at every position and <= 1 GiB. Wall time and CPU time are both printed:
+    on a machine shared with other work the wall time of a one-thread update
+    is its CPU time plus the waiting.
+    ``--full`` visits every scale of the slider and every branch scale.
+    ``--explorer-only`` skips (a).
 
-Times are the best (minimum) of a block of repeats of each function after
+In (a), times are the best (minimum) of a block of repeats of each function after
 a warm-up, with the median beside it: the minimum is the least disturbed by
 other work on the machine. The
 load average at the start is printed, since other processes sharing the two
@@ -170,46 +178,17 @@ def bench_a(repeats=9):
 
 
 # ---------------------------------------------------------------------------
-# (b) explorer update time
+# (b) the explorer: the worst slider position, cold and warm, 1 thread and default threads
 # ---------------------------------------------------------------------------
 
-
-def bench_b(repeats=9):
-    from reluprop.widgets import gradient_explorer
-
-    explorer = gradient_explorer(depth=2000, scale=1.0, width=64, batch=16, activation="relu")
-    scales = [0.5, 2.0, 1.0]
-    times = []
-    for i in range(repeats):
-        start = time.perf_counter()
-        explorer.controls["scale"].value = scales[i % len(scales)]
-        times.append(time.perf_counter() - start)
-    # where the time goes: compute and draw separately
-    compute = timed(lambda: ex.gradient_profile(2000, 64, "relu", 1.0, 16, seed=0, cache=explorer.cache), 5)
-    # a depth change draws the new layers' weights once
-    start = time.perf_counter()
-    explorer.controls["depth"].value = 1500
-    shrink = time.perf_counter() - start
-    best, med = min(times), statistics.median(times)
-    print("(b) explorer update, compute + draw (depth 2000, width 64, batch 16, moving the scale slider)")
-    print(f"    best {best:.3f} s  median {med:.3f} s  target <= 0.3 s: {verdict(med <= 0.3)} (judged on the median)")
-    print(f"    of which compute {min(compute):.3f} s (best), draw about {max(best - min(compute), 0):.3f} s;"
-          f" a depth move 2000 -> 1500: {shrink:.3f} s")
-    return med
-
-
-# ---------------------------------------------------------------------------
-# (c) peak memory at the sliders' maxima, in a fresh process
-# ---------------------------------------------------------------------------
-
-#: Prepended to the child scripts: the peak resident size of the child's own process image.
+#: Prepended to the child script: the peak resident size of the child's own process image.
 _PEAK_RSS = r"""
 import resource
 
 
 def _peak_rss():
-    # VmHWM: this process image's peak resident size (ru_maxrss would also count the
-    # parent's peak, which a child inherits on Linux across fork and exec)
+    # VmHWM: this process image's peak resident size (ru_maxrss of a child can also count the
+    # parent's peak, which it inherits on Linux across fork and exec)
     try:
         with open("/proc/self/status") as f:
             return next(int(l.split()[1]) * 1024 for l in f if l.startswith("VmHWM:"))
@@ -217,80 +196,139 @@ def _peak_rss():
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 """
 
+#: One explorer update as the notebook explorer makes it: gradient_profile with the explorer's
+#: WeightCache, then the figure (plot_gradient_profile into a 6.4 x 4.2 in Agg figure, legend
+#: below, PNG bytes). Prints one JSON line per visit, and the peak RSS at the end.
 _CHILD = _PEAK_RSS + r"""
-import sys, time, tracemalloc
-from reluprop.widgets import gradient_explorer
-start = time.perf_counter()
-explorer = gradient_explorer(depth=2000, scale=1.0, width=512, batch=64, activation="relu")
-build = time.perf_counter() - start
-tracemalloc.start()
-start = time.perf_counter()
-explorer.controls["scale"].value = 2.0   # one update: compute + draw
-update = time.perf_counter() - start
-_, peak = tracemalloc.get_traced_memory()
-tracemalloc.stop()
-rss = _peak_rss()
-print(peak, rss, build, update, explorer.result.flagged)
+import io, json, sys, time
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from reluprop import experiments as ex, widgets
+from reluprop.plotting import plot_gradient_profile
+
+plan = json.loads(sys.argv[1])
+figure = Figure(figsize=(6.4, 4.2), dpi=100)
+FigureCanvasAgg(figure)
+
+
+def update(cache, p):
+    cpu = time.process_time()
+    start = time.perf_counter()
+    result = ex.gradient_profile(p["depth"], p["width"], p["activation"], p["scale"], p["batch"], seed=p["seed"],
+                                 cache=cache, architecture=p["architecture"], alpha=p["alpha"], init=p["init"])
+    computed = time.perf_counter()
+    figure.clear()
+    ax = figure.add_subplot()
+    plot_gradient_profile(result, ax=ax, legend=False)
+    handles, labels = ax.get_legend_handles_labels()
+    figure.subplots_adjust(left=0.12, right=0.97, top=0.93, bottom=0.26)
+    figure.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
+    buf = io.BytesIO()
+    figure.savefig(buf, format="png")
+    end = time.perf_counter()
+    return end - start, computed - start, time.process_time() - cpu
+
+
+for group in plan:
+    cache = ex.WeightCache(group["cache_bytes"])
+    for p in group["visits"]:
+        total, compute, cpu = update(cache, p)
+        print(json.dumps(dict(p, total=total, compute=compute, cpu=cpu)), flush=True)
+print(json.dumps({"peak_rss": _peak_rss()}), flush=True)
 """
 
-
-def bench_c():
-    out = subprocess.run([sys.executable, "-c", _CHILD], capture_output=True, text=True, check=True)
-    peak, rss, build, update, flagged = out.stdout.split()
-    peak, rss = int(peak), int(rss)
-    naive = 2000 * 512 * 512 * 8
-    stored_z = 2000 * 64 * 512 * 8
-    ok = peak <= GiB and rss <= GiB
-    print("(c) peak memory of one explorer update at the sliders' maxima (depth 2000, width 512, batch 64)")
-    print(f"    tracemalloc peak during the update {peak / MiB:.0f} MiB; process peak RSS {rss / MiB:.0f} MiB;"
-          f" target <= 1024 MiB: {verdict(ok)}")
-    print(f"    (storing the weights would take {naive / GiB:.1f} GiB; the kept per-layer activations take"
-          f" {stored_z / MiB:.0f} MiB; update took {float(update):.1f} s, building {float(build):.1f} s)")
-    return peak, rss
+_ONE_THREAD = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
 
 
-# ---------------------------------------------------------------------------
-# (d) the worst slider position: one update at each extreme, in a fresh process
-# ---------------------------------------------------------------------------
+def _plan(scales, alphas, repeats, seed=0):
+    """The visits, one group per (architecture, init), each with a fresh WeightCache.
 
-#: Slider positions at the edges of the explorer's ranges (depth, width, batch, activation):
-#: the cost of one update grows with depth * batch * width**2, and smooth activations
-#: evaluate f and f' where ReLU only compares with 0.
-EXTREMES = [
-    (2000, 512, 64, "relu"),
-    (2000, 512, 64, "tanh"),
-    (2000, 512, 1, "relu"),
-    (2000, 64, 64, "sigmoid"),
-    (100, 512, 64, "leaky_relu"),
-]
+    Each group starts with a cold visit (an empty cache: every base matrix is drawn, and QR-factored
+    for orthogonal weights) at the largest depth, width and batch, then a "new draw" (seed + 1: cold
+    for that seed), then ``repeats`` rounds over every warm position (round-robin, so each visit is a
+    move from another position, as a slider move is): every activation, scale and branch scale at
+    the largest sizes, and a few smaller (depth, width, batch) corners that show the cost falls
+    with each of them.
+    """
+    from reluprop import widgets
 
-_CHILD_POSITION = _PEAK_RSS + r"""
-import sys, time
-from reluprop.widgets import gradient_explorer
-depth, width, batch, activation = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-explorer = gradient_explorer(depth=depth, scale=1.0, width=width, batch=batch, activation=activation)
-start = time.perf_counter()
-explorer.controls["scale"].value = 2.0   # one update: compute + draw
-update = time.perf_counter() - start
-print(update, _peak_rss())
-"""
+    Lmax, nmax, Bmax = max(widgets.DEPTHS), max(widgets.WIDTHS), max(widgets.BATCHES)
+    groups = []
+    for architecture in ("plain", "residual"):
+        for init in ("gaussian", "orthogonal"):
+            alpha_options = alphas if architecture == "residual" else [None]
+
+            def pos(depth=Lmax, width=nmax, batch=Bmax, activation="relu", scale=1.0, alpha=None, s=seed):
+                return dict(depth=depth, width=width, batch=batch, activation=activation, scale=scale,
+                            alpha=alpha, architecture=architecture, init=init, seed=s)
+
+            visits = [dict(pos(activation="tanh"), kind="cold"), dict(pos(activation="tanh", s=seed + 1), kind="new draw")]
+            warm = [pos(activation=a, scale=s, alpha=al, s=seed + 1)
+                    for a in widgets.EXPLORER_ACTIVATIONS for s in scales for al in alpha_options]
+            warm += [pos(depth=d, width=w, batch=b, s=seed + 1)
+                     for d, w, b in ((Lmax // 2, nmax, Bmax), (Lmax, nmax // 2, Bmax), (Lmax, nmax, Bmax // 2))]
+            for _ in range(repeats):
+                visits += [dict(p, kind="warm") for p in warm]
+            groups.append(dict(cache_bytes=widgets.CACHE_BYTES, visits=visits))
+    return groups
 
 
-def bench_d(positions=EXTREMES):
-    print("(d) one explorer update (scale 1 -> 2) at the edges of the sliders, each in a fresh process")
-    worst = None
-    for depth, width, batch, activation in positions:
-        out = subprocess.run([sys.executable, "-c", _CHILD_POSITION, str(depth), str(width), str(batch),
-                              activation], capture_output=True, text=True, check=True)
-        update, rss = out.stdout.split()
-        update, rss = float(update), int(rss)
-        print(f"    depth {depth:4d}, width {width:3d}, batch {batch:2d}, {activation:10s}"
-              f"  update {update:6.2f} s  peak RSS {rss / MiB:5.0f} MiB")
-        if worst is None or update > worst[0]:
-            worst = (update, depth, width, batch, activation)
-    update, depth, width, batch, activation = worst
-    print(f"    worst position found: depth {depth}, width {width}, batch {batch}, {activation}: "
-          f"{update:.2f} s; target <= 1 s: {verdict(update <= 1.0)}")
+def _label(p):
+    alpha = "" if p["architecture"] == "plain" else (", α = 1/√L" if p["alpha"] is None else f", α = {p['alpha']:g}")
+    return (f"depth {p['depth']}, width {p['width']}, batch {p['batch']}, {p['activation']}, s = {p['scale']:g}, "
+            f"{p['architecture']}{alpha}, {p['init']}")
+
+
+def bench_b(scales=(0.25, 1.0, 4.0), alphas=(None, 0.05, 1.0), repeats=3):
+    import json
+
+    from reluprop import widgets
+
+    plan = _plan(list(scales), list(alphas), repeats)
+    print("(b) the notebook explorer: one update = gradient_profile with the explorer's WeightCache "
+          f"({widgets.CACHE_BYTES / MiB:.0f} MiB) + the figure as a PNG;")
+    print(f"    sliders: depth up to {max(widgets.DEPTHS)}, width up to {max(widgets.WIDTHS)}, batch up to "
+          f"{max(widgets.BATCHES)}; visited: activations {', '.join(widgets.EXPLORER_ACTIVATIONS)}, "
+          f"scales {', '.join(f'{s:g}' for s in scales)}, branch scales "
+          f"{', '.join('1/√L' if a is None else f'{a:g}' for a in alphas)}, plain and residual, gaussian and "
+          f"orthogonal; {repeats} visits per warm position")
+    worst = {}
+    for threads, env in (("1 thread", _ONE_THREAD), ("default threads", {})):
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        child_env = {k: v for k, v in os.environ.items() if k not in _ONE_THREAD}
+        child_env.update(env)
+        start = time.perf_counter()
+        out = subprocess.run([sys.executable, "-c", _CHILD, json.dumps(plan)], capture_output=True, text=True,
+                             check=True, env=child_env)
+        wall = time.perf_counter() - start
+        rows = [json.loads(line) for line in out.stdout.splitlines()]
+        peak = rows.pop()["peak_rss"]
+        cold = [r for r in rows if r["kind"] != "warm"]
+        per_position = {}
+        for r in rows:
+            if r["kind"] == "warm":
+                per_position.setdefault(_label(r), []).append(r)
+        medians = {lab: (statistics.median(x["total"] for x in v), statistics.median(x["compute"] for x in v),
+                         statistics.median(x["cpu"] for x in v))
+                   for lab, v in per_position.items()}
+        worst_warm = max(medians, key=lambda lab: medians[lab][0])
+        worst_cold = max(cold, key=lambda r: r["total"])
+        print(f"  {threads} ({len(rows)} updates at {len(per_position)} warm positions, {wall:.0f} s; "
+              f"load average {load:.2f} at the start):")
+        print(f"    worst median of repeated visits: {medians[worst_warm][0]:.2f} s "
+              f"(compute {medians[worst_warm][1]:.2f} s; CPU time {medians[worst_warm][2]:.2f} s) at {worst_warm}; "
+              f"target <= 1 s: {verdict(medians[worst_warm][0] <= 1.0)}")
+        typical = statistics.median(m[0] for m in medians.values())
+        worst_cpu = max(medians, key=lambda lab: medians[lab][2])
+        print(f"    median over the warm positions {typical:.2f} s; largest median CPU time "
+              f"{medians[worst_cpu][2]:.2f} s at {worst_cpu}")
+        for r in cold:
+            print(f"    {r['kind']:8s} (empty cache for this seed) {r['total']:5.2f} s "
+                  f"(compute {r['compute']:.2f} s, CPU time {r['cpu']:.2f} s) at {_label(r)}")
+        print(f"    worst first visit: {worst_cold['total']:.2f} s at {_label(worst_cold)} (no target)")
+        print(f"    peak RSS of the process (VmHWM) {peak / MiB:.0f} MiB; target <= 1024 MiB: {verdict(peak <= GiB)}")
+        worst[threads] = (medians[worst_warm][0], worst_cold["total"], peak)
     return worst
 
 
@@ -298,10 +336,13 @@ def main():
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"bench_depth: numpy {np.__version__}, {os.cpu_count()} cores, load average {load:.2f}, "
           f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
-    bench_a()
-    bench_b()
-    bench_c()
-    bench_d()
+    if "--explorer-only" not in sys.argv:
+        bench_a()
+    if "--full" in sys.argv:
+        from reluprop import widgets
+        bench_b(scales=widgets.SCALES, alphas=(None, 0.05, 0.1, 0.2, 0.5, 1.0))
+    else:
+        bench_b()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"load average at the end {load:.2f}")
 

@@ -439,7 +439,8 @@ def test_explorer_builds_and_every_control_changes_the_output():
     c = e.controls
     assert min(c["depth"].options) == 1 and max(c["depth"].options) == 2000
     assert min(c["scale"].options) == 0.25 and max(c["scale"].options) == 4.0
-    assert min(c["width"].options) == 4 and max(c["width"].options) == 512
+    assert min(c["width"].options) == 4 and max(c["width"].options) == 64  # L/n from 0.016 to 500
+    assert min(c["batch"].options) == 1 and max(c["batch"].options) == 32
     assert set(c["activation"].options) == {"relu", "leaky_relu", "sigmoid", "tanh"}
 
 

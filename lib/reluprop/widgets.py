@@ -23,6 +23,25 @@ A static page cannot run a kernel, so :func:`static_explorer_figure` draws
 the same profiles as small multiples over depth and scale.
 
 ipywidgets is imported only when an explorer is built.
+
+Slider ranges. The explorer must answer every move within a second on two
+shared cores, so its largest network is set by cost, and the ranges keep
+what it has to show. The depth-over-width lottery is governed by L/n: depth
+1 to 2000 with width 4 to 64 spans L/n from 0.016 to 500, from the
+wide-network regime where one draw follows the mean-field theory to far
+beyond it; wider networks are the subject of the chapter *Finite width*,
+not of this explorer. An update costs about depth x batch x width^2 (three
+matrix products per layer, six per residual block) plus drawing, and for
+orthogonal weights QR-factoring, depth x width^2 numbers; a residual network
+of 2000 blocks at width 128 takes well over a second of one core even with
+every matrix kept in memory (at width 64 it is about four times cheaper),
+so :data:`WIDTHS` stops at 64. The batch sets the dead-unit count and the
+cross-example terms of the weight gradient; 32 examples show both, and
+:data:`BATCHES` stops there. :data:`CACHE_BYTES` holds every base matrix of
+the largest residual network for both inits (2 x 4000 matrices of 64 x 64,
+250 MiB) and their scaled copies, so that moving any control but width,
+seed or a new draw reuses them. ``benchmarks/bench_depth.py`` measures the
+worst position, the first visits and the peak memory.
 """
 
 from __future__ import annotations
@@ -40,6 +59,7 @@ __all__ = [
     "SCALES",
     "WIDTHS",
     "BATCHES",
+    "CACHE_BYTES",
     "EXPLORER_ACTIVATIONS",
     "ARCHITECTURES",
     "ALPHAS",
@@ -60,9 +80,12 @@ DEPTHS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 80, 100, 120,
 SCALES = (0.25, 0.3, 0.4, 0.5, 0.6, 0.71, 0.8, 0.9, 0.95, 1.0, 1.05, 1.1, 1.2, 1.41, 1.7, 2.0,
           2.5, 3.0, 3.5, 4.0)
 #: Widths offered by the width slider.
-WIDTHS = (4, 8, 16, 32, 64, 128, 256, 512)
+WIDTHS = (4, 8, 16, 32, 64)
 #: Batch sizes offered by the batch slider.
-BATCHES = (1, 2, 4, 8, 16, 32, 64)
+BATCHES = (1, 2, 4, 8, 16, 32)
+#: Memory the explorer's WeightCache may use: the base matrices (and scaled copies) of the largest
+#: residual network, for both inits.
+CACHE_BYTES = 384 * 2**20
 #: Activations offered by the dropdown.
 EXPLORER_ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh")
 #: Architectures offered by the menu, the plain network and the residual network of Part III.
