@@ -341,7 +341,7 @@ def __getattr__(name):
 
 
 def gradient_explorer(depth=50, scale=1.0, width=64, batch=16, activation="relu", *, architecture="plain",
-                      alpha=None, init="gaussian", seed=0, cache_bytes=128 * 2**20):
+                      alpha=None, init="gaussian", seed=0, cache_bytes=CACHE_BYTES):
     """The explorer of gradient profiles: sliders, menus and a "new draw" button.
 
     Parameters
@@ -368,7 +368,8 @@ def gradient_explorer(depth=50, scale=1.0, width=64, batch=16, activation="relu"
         Seed of the first network's base draws (the network and the input);
         the "new draw" button adds ``seed + 1``, ``seed + 2``, ...
     cache_bytes : int
-        Memory the explorer may use to keep base draws between updates.
+        Memory the explorer may use to keep base draws between updates
+        (default :data:`CACHE_BYTES`).
 
     Returns
     -------
