@@ -244,8 +244,10 @@
       return Math.max(280, Math.min(760, this.root.clientWidth || 640));
     }
 
+    /* Only a new width redraws: the root's height also changes when the status line wraps. */
     resize() {
-      if (this.chart) this.chart.setSize({ width: this.width(), height: 360 });
+      const width = this.width();
+      if (this.chart && width !== this.chart.width) this.chart.setSize({ width, height: 360 });
     }
 
     set(j, position) {
