@@ -34,7 +34,7 @@ not of this explorer. An update costs about depth x batch x width^2 (three
 matrix products per layer, six per residual block) plus drawing, and for
 orthogonal weights QR-factoring, depth x width^2 numbers; a residual network
 of 2000 blocks at width 128 takes well over a second of one core even with
-every matrix kept in memory (at width 64 it is about four times cheaper),
+every matrix kept in memory (at width 64 it is about three times cheaper),
 so :data:`WIDTHS` stops at 64. The batch sets the dead-unit count and the
 cross-example terms of the weight gradient; 32 examples show both, and
 :data:`BATCHES` stops there. :data:`CACHE_BYTES` holds every base matrix of
