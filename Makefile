@@ -68,7 +68,8 @@ $(SITE_DEPS): tests/site/package.json tests/site/package-lock.json
 	else echo "npm not found: the accessibility tests will be skipped"; fi
 
 # The website explorer's data (chapters/gradient_explorer.json), from the
-# library: about 100 s of CPU time, shared by 2 processes with one BLAS thread each.
+# library: about 310 s of CPU time (1008 settings, 4 networks each), shared by 2
+# processes with one BLAS thread each.
 explorer-data: venv
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
 		$(BIN)/python -m reluprop.explorer_data chapters/gradient_explorer.json --processes 2

@@ -85,9 +85,11 @@ def visit_explorer_html(self, node):
     self._rp_explorer_count = index + 1
     self.body.append(
         f'<div class="rp-explorer" id="rp-explorer-{index}" data-src="{src}" data-script="{script}">'
-        "<noscript><p>This explorer needs JavaScript: with it on, sliders for the "
-        "activation, width, depth and init scale redraw the gradient profiles here. "
-        "The figure above shows them for three depths and three scales.</p></noscript>"
+        "<noscript><p>This explorer needs JavaScript: with it on, menus for the activation, "
+        "architecture and init, sliders for the width, depth and init scale, and a new-draw "
+        "button redraw the gradient profiles here. The figure above shows them for three "
+        "depths and three scales; a figure further down shows both architectures and both "
+        "inits, four networks each.</p></noscript>"
         "</div>"
     )
     raise nodes.SkipNode

@@ -8,9 +8,12 @@ On the built page of the chapter *Vanishing and exploding*:
   one of the new setting, and the time from the move to the next painted
   frame is measured (written to ``_build/screenshots/explorer-timings.json``;
   not asserted: wall-clock limits do not belong in tests);
+- the "new draw" button adds the next stored network's curves (the chart
+  changes, the status line counts the networks), keeps them while a control
+  moves, and after the last draw goes back to one network;
 - no request leaves the machine;
 - with JavaScript off the page still shows the still figure and a note;
-- data of the same format with more controls (an architecture menu, a
+- data of the same format with other controls (an architecture menu, a
   branch-scale slider) gets working controls from the same script;
 - screenshots of the explorer in light and dark mode are saved to
   ``_build/screenshots/`` to be looked at.
@@ -25,7 +28,7 @@ import base64
 import json
 import time
 
-from reluprop.explorer_data import profile_index
+from reluprop.explorer_data import decode_series, profile_index
 from test_site import (  # noqa: F401 - fixtures are found by name
     SHOTS,
     SITE,
@@ -108,7 +111,7 @@ def test_every_control_moves_the_plot(site, base_url, browser):
     _open(driver, base_url)
     data = json.loads(SOURCE.read_text(encoding="utf8"))
     names = [c["name"] for c in data["controls"]]
-    assert names == driver.execute_script(
+    assert names + ["draw"] == driver.execute_script(
         "return [...document.querySelectorAll('.rp-explorer [data-control]')].map(e => e.dataset.control)")
     timings, problems = {}, []
     for name in names:
@@ -141,6 +144,52 @@ def test_every_control_moves_the_plot(site, base_url, browser):
     assert not problems, "\n".join(problems)
 
 
+# Press the "new draw" button; wait for the paint; report what the explorer shows.
+DRAW = """
+const done = arguments[arguments.length - 1];
+const root = document.querySelector('.rp-explorer');
+const canvas = root.querySelector('canvas');
+const before = canvas.toDataURL();
+const t0 = performance.now();
+root.querySelector('[data-control="draw"]').click();
+requestAnimationFrame(() => requestAnimationFrame(() => {
+  done({ms: performance.now() - t0, changed: canvas.toDataURL() !== before, shown: Number(root.dataset.shown),
+        status: root.querySelector('.rp-explorer-status').textContent,
+        button: root.querySelector('[data-control="draw"]').textContent,
+        legend: [...root.querySelectorAll('.u-legend .u-series')].filter(r => r.style.display !== 'none')
+                  .map(r => r.textContent.trim())});
+}));
+"""
+
+
+def test_new_draw_adds_the_next_networks(site, base_url, browser):
+    driver = browser
+    _open(driver, base_url)
+    data = json.loads(SOURCE.read_text(encoding="utf8"))
+    draws = data["draws"]
+    record = data["profiles"][int(driver.execute_script("return document.querySelector('.rp-explorer').dataset.profile"))]
+    assert driver.execute_script("return document.querySelector('.rp-explorer').dataset.shown") == "1"
+    timings = []  # reported, not asserted
+    for n in range(2, len(draws) + 1):
+        r = driver.execute_async_script(DRAW)
+        assert r["shown"] == n and r["changed"], r
+        assert r["status"].startswith(f"{n} networks (seeds {', '.join(map(str, draws[:n]))})"), r["status"]
+        # the spread printed is that of the stored values at layer 0
+        at_input = [decode_series(record["dr"][d], data["decimals"])[0] for d in range(n)]
+        assert f"a spread of {max(at_input) - min(at_input):.2f} (a factor" in r["status"], r["status"]
+        assert any("other draws" in row for row in r["legend"]), r["legend"]
+        timings.append(round(r["ms"], 1))
+    assert r["button"] == "back to one draw"
+    print(f"new draw to painted frame, ms: {timings}")
+    # moving a control keeps the draws shown
+    move = driver.execute_async_script(MOVE, "depth", "up")
+    assert move["changed"] and driver.execute_script("return document.querySelector('.rp-explorer').dataset.shown") == str(len(draws))
+    r = driver.execute_async_script(DRAW)
+    assert r["shown"] == 1 and r["changed"] and r["status"].startswith(f"1 network (seed {draws[0]})")
+    assert not any("other draws" in row for row in r["legend"]), r["legend"]
+    assert not _site_errors(driver, base_url)
+
+
 def test_explorer_in_light_and_dark_mode(site, base_url, browser):
     driver = browser
     _open(driver, base_url)
@@ -152,6 +201,9 @@ def test_explorer_in_light_and_dark_mode(site, base_url, browser):
         colour = driver.execute_script(
             "return getComputedStyle(document.querySelector('.rp-explorer')).getPropertyValue('--rp-explorer-text')")
         assert colour.strip(), f"{mode}: the explorer's colours are not defined"
+        if mode == "light":  # show the spread of the stored networks in the screenshots
+            for _ in range(len(json.loads(SOURCE.read_text(encoding="utf8"))["draws"]) - 1):
+                driver.execute_async_script(DRAW)
         driver.execute_script("document.querySelector('.rp-explorer').scrollIntoView()")
         shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png"})
         SHOTS.mkdir(parents=True, exist_ok=True)
@@ -188,9 +240,9 @@ def test_vendored_uplot_is_the_pinned_version():
             assert (vendored / name).read_bytes() == (installed / source).read_bytes(), name
 
 
-# Data of the same format with two more controls, as Part III will add (an
-# architecture menu and a branch-scale slider): the page's script must offer
-# and move them without any change.
+# Data of the same format with other controls (an architecture menu and a
+# branch-scale slider, say): the page's script must offer and move them
+# without any change.
 EXTRA_CONTROLS = """
 const done = arguments[arguments.length - 1];
 const base = window.rpExplorerData["gradient_explorer.json"];
@@ -204,8 +256,11 @@ const layers = [[0, 1, 2, 3], [0, 1, 2, 3, 4, 5]];
 const profiles = [];
 for (let a = 0; a < 2; a++) for (let b = 0; b < 2; b++) for (let d = 0; d < 2; d++) {
   const n = layers[d].length, step = 10 * (1 + a) + 5 * b;  // a different slope for every record
-  const rec = {status: 0};
-  for (const key of base.series) rec[key] = [0].concat(Array(n - 1).fill(key.startsWith("dW") ? step + 1 : step));
+  const rec = {status: base.draws.map(() => 0)};
+  for (const key of base.series) {
+    const series = (d) => [d].concat(Array(n - 1).fill(key.startsWith("dW") ? step + 1 : step));
+    rec[key] = base.per_draw.includes(key) ? base.draws.map((_, d) => series(d)) : series(0);
+  }
   profiles.push(rec);
 }
 window.rpExplorerData["extra.json"] = Object.assign({}, base, {controls, layers, profiles, statuses: ["synthetic"]});
@@ -242,7 +297,7 @@ def test_more_controls_need_no_new_script(site, base_url, browser):
     names = driver.execute_script(
         "return [...document.querySelectorAll('#rp-explorer-extra [data-control]')]"
         ".map(e => e.tagName + ':' + e.dataset.control)")
-    assert names == ["SELECT:architecture", "INPUT:branch_scale", "INPUT:depth"]
+    assert names == ["SELECT:architecture", "INPUT:branch_scale", "INPUT:depth", "BUTTON:draw"]
     # strides 4, 2, 1; the initial record is (plain, 1.0, 3) = 0*4 + 1*2 + 0 = 2
     assert driver.execute_script("return document.getElementById('rp-explorer-extra').dataset.profile") == "2"
     for name, position, record in [("architecture", 1, 6), ("branch_scale", 0, 4), ("depth", 1, 5)]:

@@ -1,5 +1,8 @@
 /* The website's explorers: sliders over a grid of gradient profiles computed
  * beforehand by the course library (reluprop.explorer_data), drawn with uPlot.
+ * Several networks (draws) are stored per setting: a "new draw" button adds
+ * the next one's curves, the earlier ones staying faint, so that the spread
+ * of networks shows.
  *
  * Each <div class="rp-explorer" data-src="FILE.json" data-script="FILE.js">
  * on a page becomes one explorer; FILE.js, beside the page, assigns the data
@@ -14,7 +17,7 @@
 (function () {
   "use strict";
 
-  const FORMAT = "reluprop-explorer/1";
+  const FORMAT = "reluprop-explorer/2";
   const SUPERSCRIPT = { "-": "\u207b", "0": "\u2070", "1": "\u00b9", "2": "\u00b2", "3": "\u00b3",
     "4": "\u2074", "5": "\u2075", "6": "\u2076", "7": "\u2077", "8": "\u2078", "9": "\u2079" };
   // What the reader sees for each stored quantity; a theory series is dashed in its quantity's colour.
@@ -39,6 +42,12 @@
     return encoded.map((e) => (e === null ? null : (last += e) / unit));
   }
 
+  /* A #rrggbb colour at the given opacity (other colours unchanged). */
+  function fade(colour, alpha) {
+    if (alpha === undefined || alpha >= 1 || !/^#[0-9a-fA-F]{6}$/.test(colour)) return colour;
+    return colour + Math.round(alpha * 255).toString(16).padStart(2, "0");
+  }
+
   function cssValue(element, name, fallback) {
     const v = getComputedStyle(element).getPropertyValue(name).trim();
     return v || fallback;
@@ -61,6 +70,9 @@
       }
       this.depthControl = this.controls.findIndex((c) => c.name === "depth");
       this.positions = this.controls.map((c) => Math.max(0, c.values.indexOf(c.initial)));
+      this.draws = data.draws.length;
+      this.perDraw = new Set(data.per_draw);
+      this.shown = 1;  // how many draws are drawn: the first `shown` of data.draws
       this.build();
       this.update();
     }
@@ -109,6 +121,17 @@
         form.appendChild(row);
         return { input, shown };
       });
+      if (this.draws > 1) {
+        const row = document.createElement("div");
+        row.className = "rp-explorer-control";
+        this.drawButton = document.createElement("button");
+        this.drawButton.type = "button";
+        this.drawButton.className = "rp-explorer-draw";
+        this.drawButton.dataset.control = "draw";
+        this.drawButton.addEventListener("click", () => this.newDraw());
+        row.appendChild(this.drawButton);
+        form.appendChild(row);
+      }
       root.appendChild(form);
 
       this.plot = document.createElement("div");
@@ -123,18 +146,37 @@
       this.makeChart();
     }
 
+    /* The chart's series ("slots"): per quantity, its newest draw (full), the
+     * earlier draws (thin and faint; one legend entry for all of them) and the
+     * theory (dashed). */
+    slotList() {
+      const slots = [];
+      for (const key of this.data.series) {
+        if (this.perDraw.has(key)) {
+          // the earlier draws first, so that the newest is drawn over them
+          for (let d = 0; d < this.draws - 1; d++) slots.push({ key, draw: d });
+          slots.push({ key, draw: "newest" });
+        } else {
+          slots.push({ key, draw: null });
+        }
+      }
+      return slots;
+    }
+
     seriesOptions() {
-      return this.data.series.map((key) => {
-        const theory = key.endsWith("_theory");
-        const base = theory ? key.slice(0, -"_theory".length) : key;
+      return this.slots.map(({ key, draw }) => {
+        const theory = draw === null;
+        const base = key.endsWith("_theory") ? key.slice(0, -"_theory".length) : key;
         const q = QUANTITIES[base] || { label: base, colour: "--rp-explorer-other" };
+        const earlier = typeof draw === "number";
         return {
-          label: q.label + (theory ? " theory" : " measured"),
+          label: q.label + (theory ? " theory" : earlier ? " other draws" : " measured"),
           stroke: cssValue(this.root, q.colour, "#0072B2"),
-          width: theory ? 1.3 : 1.8,
+          width: theory ? 1.3 : earlier ? 1 : 1.8,
+          alpha: earlier ? 0.45 : 1,
           dash: theory ? [7, 5] : undefined,
           spanGaps: false,
-          points: { show: (u, si, i0, i1) => i1 - i0 <= 40, size: 5 },
+          points: { show: earlier ? false : (u, si, i0, i1) => i1 - i0 <= 40, size: 5 },
           value: (u, v) => (v === null || v === undefined ? "\u2014" : v.toFixed(2)),
         };
       });
@@ -152,6 +194,7 @@
         labelFont: "13px sans-serif",
       };
       const self = this;
+      this.slots = this.slotList();
       this.chart = new uPlot({
         width: this.width(),
         height: 360,
@@ -166,7 +209,8 @@
           markers: {
             width: 2,
             dash: (u, i) => (self.isTheory(i) ? "dashed" : "solid"),
-            fill: (u, i) => (i > 0 && !self.isTheory(i) ? u.series[i].stroke(u, i) : "transparent"),
+            // the other draws' marker as faint as their lines
+            fill: (u, i) => (i > 0 && !self.isTheory(i) ? fade(u.series[i].stroke(u, i), u.series[i].alpha) : "transparent"),
           },
         },
         cursor: { show: true, points: { show: false }, drag: { x: false, y: false } },
@@ -181,26 +225,39 @@
             values: (u, ticks) => ticks.map((t) => powerOfTen(Math.round(t))),
           }),
         ],
-      }, [[0], ...this.data.series.map(() => [null])], this.plot);
+      }, [[0], ...this.slots.map(() => [null])], this.plot);
       // uPlot's legend table lists the series; it is a description, not data to navigate.
       const legend = this.plot.querySelector(".u-legend");
-      if (legend) legend.setAttribute("role", "presentation");
+      if (legend) {
+        legend.setAttribute("role", "presentation");
+        // one row per series; uPlot leaves out the x series' row when the legend is not live
+        const rows = [...legend.querySelectorAll(".u-series")];
+        this.legendRows = rows.slice(rows.length - this.slots.length);
+      }
     }
 
     isTheory(seriesIndex) {
-      return seriesIndex > 0 && this.data.series[seriesIndex - 1].endsWith("_theory");
+      return seriesIndex > 0 && this.slots[seriesIndex - 1].draw === null;
     }
 
     width() {
       return Math.max(280, Math.min(760, this.root.clientWidth || 640));
     }
 
+    /* Only a new width redraws: the root's height also changes when the status line wraps. */
     resize() {
-      if (this.chart) this.chart.setSize({ width: this.width(), height: 360 });
+      const width = this.width();
+      if (this.chart && width !== this.chart.width) this.chart.setSize({ width, height: 360 });
     }
 
     set(j, position) {
       this.positions[j] = position;
+      this.update();
+    }
+
+    /* The next draw's curves join the chart; after the last, back to the first draw alone. */
+    newDraw() {
+      this.shown = this.shown < this.draws ? this.shown + 1 : 1;
       this.update();
     }
 
@@ -221,26 +278,70 @@
       });
       const record = this.data.profiles[index];
       const layers = this.data.layers[this.positions[this.depthControl]];
-      const ys = this.data.series.map((key) => decode(record[key], this.data.decimals));
+      const decimals = this.data.decimals;
+      const newest = this.shown - 1;
+      const empty = layers.map(() => null);
+      const ys = this.slots.map(({ key, draw }) => {
+        if (draw === null) return decode(record[key], decimals);
+        const d = draw === "newest" ? newest : draw;
+        return d < newest || draw === "newest" ? decode(record[key][d], decimals) : empty;
+      });
       let lo = Infinity, hi = -Infinity;
       for (const y of ys) for (const v of y) if (v !== null) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
       if (lo > hi) { lo = -1; hi = 1; }
-      const pad = Math.max(0.5, 0.12 * (hi - lo));
+      const pad = Math.max(0.5, 0.12 * (hi - lo), 1 - (hi - lo) / 2);  // at least two decades, as the figures
       this.yRange = [lo - pad, hi + pad];
       this.chart.setData([layers, ...ys]);
+      // one legend entry stands for all the earlier draws, and only while there are some
+      if (this.legendRows) {
+        this.slots.forEach(({ draw }, i) => {
+          if (typeof draw === "number" && this.legendRows[i]) {
+            this.legendRows[i].style.display = draw > 0 || newest === 0 ? "none" : "";
+          }
+        });
+      }
       this.index = index;
       const settings = this.controls.map((c, j) =>
         c.label + " " + (c.labels ? c.labels[this.positions[j]] : formatValue(c.values[this.positions[j]])));
-      const first = ys[0].find((v) => v !== null);
-      const last = [...ys[0]].reverse().find((v) => v !== null);
-      let summary = "Gradient norms against the layer k, log scale; " + settings.join(", ") + ".";
+      // the input layer's ||dC/dr|| of every draw shown: their spread is the lottery
+      const firstKey = this.data.per_draw[0];
+      const atInput = [];
+      for (let d = 0; d <= newest; d++) {
+        const v = decode(record[firstKey][d], decimals)[0];
+        if (v !== null) atInput.push(v);
+      }
+      const seeds = this.data.draws.slice(0, this.shown);
+      const who = this.shown === 1 ? "1 network (seed " + seeds[0] + ")"
+        : this.shown + " networks (seeds " + seeds.join(", ") + ")";
+      let spread = "";
+      if (this.shown > 1 && atInput.length > 1) {
+        const a = Math.min(...atInput), b = Math.max(...atInput);
+        const minus = (x) => x.toFixed(2).replace("-", "\u2212");
+        spread = ": log10 " + QUANTITIES.dr.label.replace("\u1d4f", "\u2070") + " from " + minus(a) + " to " +
+          minus(b) + ", a spread of " + (b - a).toFixed(2) + " (a factor " + Number(Math.pow(10, b - a).toPrecision(3)) + ")";
+      }
+      if (this.shown > atInput.length && this.shown > 1) {
+        spread += "; " + (this.shown - atInput.length) + " overflowed or underflowed at layer 0";
+      }
+      const mainSeries = ys[this.slots.findIndex((slot) => slot.key === firstKey && slot.draw === "newest")];
+      const first = mainSeries.find((v) => v !== null);
+      const last = [...mainSeries].reverse().find((v) => v !== null);
+      let summary = "Gradient norms against the layer k, log scale; " + settings.join(", ") + "; " + who + ".";
       if (first !== undefined) {
-        summary += " Measured " + QUANTITIES.dr.label + ": about " + powerOfTen(Math.round(first)) +
-          " at layer 0 and " + powerOfTen(Math.round(last)) + " at layer " + layers[layers.length - 1] + ".";
+        summary += " Measured " + QUANTITIES.dr.label + " of the newest network: about " +
+          powerOfTen(Math.round(first)) + " at layer 0 and " + powerOfTen(Math.round(last)) + " at layer " +
+          layers[layers.length - 1] + ".";
       }
       this.plot.setAttribute("aria-label", summary);
-      this.status.textContent = this.data.statuses[record.status];
+      const more = this.shown > 1 ? " The newest is drawn in full, the others faint." : "";
+      this.status.textContent = who + spread + "." + more + " Newest: " +
+        this.data.statuses[record.status[newest]];
+      if (this.drawButton) {
+        this.drawButton.textContent = this.shown < this.draws
+          ? "new draw (" + (this.shown + 1) + " of " + this.draws + ")" : "back to one draw";
+      }
       this.root.dataset.profile = String(index);
+      this.root.dataset.shown = String(this.shown);
       this.root.dataset.updateMs = (performance.now() - start).toFixed(2);
     }
   }

@@ -275,8 +275,25 @@ def _power_of_ten(v, _pos):
     return f"$10^{{{int(round(v))}}}$"
 
 
+def _profile_title(result) -> str:
+    """Activation, L, n and s, and the architecture and init when they are not the defaults."""
+    title = f"{result.activation}, $L$ = {result.depth}, $n$ = {result.width}, $s$ = {result.scale:g}"
+    extra = _setting_words(result)
+    return f"{title}, {extra}" if extra else title
+
+
+def _setting_words(result) -> str:
+    """``"residual α = 0.1, orthogonal"``-style words for the non-default architecture and init."""
+    words = []
+    if getattr(result, "architecture", "plain") != "plain":
+        words.append(f"{result.architecture} α = {result.alpha:.3g}")
+    if getattr(result, "init", "gaussian") != "gaussian":
+        words.append(result.init)
+    return ", ".join(words)
+
+
 def plot_gradient_profile(result, ax=None, *, quantities=("dr", "dW"), theory=True, legend=True,
-                          title=None):
+                          title=None, others=()):
     """Per-layer norms of a :class:`reluprop.experiments.GradientProfile`, theory dashed.
 
     The y axis is logarithmic: it shows log10 of the norms, labelled as
@@ -301,7 +318,16 @@ def plot_gradient_profile(result, ax=None, *, quantities=("dr", "dW"), theory=Tr
     legend : bool
         Draw a legend in the axes.
     title : str, optional
-        Default: activation, depth, width and scale.
+        Default: activation, depth, width and scale (and the architecture and
+        init when they are not plain and Gaussian).
+    others : sequence of GradientProfile
+        Other draws of the same setting (same depth, e.g. other seeds), drawn
+        first as thin, faint solid lines in the same colours, so that
+        ``result`` stands out against the spread of networks. Their flagged
+        layers are gaps (only ``result``'s flags are marked), and the theory
+        is drawn once, from ``result``.
+
+    A theory that is not available (NaN at every layer) is not drawn.
 
     Returns
     -------
@@ -313,20 +339,30 @@ def plot_gradient_profile(result, ax=None, *, quantities=("dr", "dW"), theory=Tr
         if q not in PROFILE_STYLE:
             raise ValueError(f"quantities must hold 'dr', 'dW' or 'r'; got {q!r}")
     L = result.depth
+    others = list(others)
+    for other in others:
+        if getattr(other, "depth", None) != L:
+            raise ValueError(f"others must be GradientProfiles of the same depth {L}; got {other!r}")
     marker = "o" if L <= 40 else None
     finite = []
     trans = _blended(ax.transData, ax.transAxes)
     notes = []
     for i, q in enumerate(quantities):
         color, label = PROFILE_STYLE[q]
+        for j, other in enumerate(others):
+            y = other.log10(q)
+            ax.plot(_np.arange(y.size), y, "-", color=color, lw=0.8, alpha=0.4,
+                    label=f"{label}, other draws" if j == 0 else None)
+            finite.append(y[_np.isfinite(y)])
         y = result.log10(q)
         k = _np.arange(y.size)
         ax.plot(k, y, "-", color=color, lw=1.7, marker=marker, ms=3.5, label=f"{label} measured")
         finite.append(y[_np.isfinite(y)])
         if theory:
             t = result.theory_log10(q)
-            ax.plot(k, t, "--", color=color, lw=1.3, label=f"{label} theory")
-            finite.append(t[_np.isfinite(t)])
+            if _np.isfinite(t).any():
+                ax.plot(k, t, "--", color=color, lw=1.3, label=f"{label} theory")
+                finite.append(t[_np.isfinite(t)])
         for kind, ypos, sym in (("overflow", 0.97 - 0.045 * i, "^"), ("underflow", 0.03 + 0.045 * i, "v")):
             idx = result.flagged_layers(q, kind)
             if idx.size:
@@ -336,7 +372,8 @@ def plot_gradient_profile(result, ax=None, *, quantities=("dr", "dW"), theory=Tr
     values = _np.concatenate(finite) if finite else _np.array([])
     if values.size:
         lo, hi = float(values.min()), float(values.max())
-        pad = max(0.5, 0.12 * (hi - lo))
+        # at least two decades, so that at least two powers of ten label the axis
+        pad = max(0.5, 0.12 * (hi - lo), 1.0 - (hi - lo) / 2)
         ax.set_ylim(lo - pad, hi + pad)
     else:
         ax.set_ylim(-1, 1)
@@ -352,7 +389,7 @@ def plot_gradient_profile(result, ax=None, *, quantities=("dr", "dW"), theory=Tr
         ax.text(0.02, 0.86 - 0.075 * j if kind == "overflow" else 0.14 + 0.075 * j, text,
                 transform=ax.transAxes, fontsize=7.5, color=color, ha="left", va="center",
                 bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8))
-    ax.yaxis.set_major_locator(_MaxNLocator(nbins=5, integer=True, steps=[1, 2, 5, 10]))
+    ax.yaxis.set_major_locator(_MaxNLocator(nbins=5, integer=True, steps=[1, 2, 5, 10], min_n_ticks=2))
     ax.yaxis.set_major_formatter(_FuncFormatter(_power_of_ten))
     ax.set_xlim(-0.02 * max(L, 1), L * 1.02 if L > 0 else 1)
     ax.xaxis.set_major_locator(_MaxNLocator(nbins=5, integer=True))
@@ -360,7 +397,7 @@ def plot_gradient_profile(result, ax=None, *, quantities=("dr", "dW"), theory=Tr
     ax.set_ylabel("norm (log scale)")
     ax.grid(True, alpha=0.3)
     if title is None:
-        title = f"{result.activation}, $L$ = {L}, $n$ = {result.width}, $s$ = {result.scale:g}"
+        title = _profile_title(result)
     if title:
         ax.set_title(title, fontsize=10)
     if legend:
@@ -368,20 +405,26 @@ def plot_gradient_profile(result, ax=None, *, quantities=("dr", "dW"), theory=Tr
     return fig
 
 
-def plot_profiles_grid(results, *, quantities=("dr", "dW"), theory=True, width=7.0, row_height=2.0):
+def plot_profiles_grid(results, *, quantities=("dr", "dW"), theory=True, width=7.0, row_height=2.0,
+                       titles=None):
     """Small multiples of gradient profiles: one row per scale, one column per depth.
 
     The static counterpart of :func:`reluprop.widgets.gradient_explorer`.
 
     Parameters
     ----------
-    results : list of lists of GradientProfile
+    results : list of lists of GradientProfile, or of lists of GradientProfile
         ``results[i][j]``: row i, column j (e.g. from
         :func:`reluprop.experiments.profile_grid`, rows = scales, columns = depths).
+        A cell may hold several draws of one setting instead of one profile:
+        the first is drawn in full, the others as its faint spread
+        (``others`` of :func:`plot_gradient_profile`).
     quantities, theory
         As in :func:`plot_gradient_profile`.
     width, row_height : float
         Figure width and height per row, in inches.
+    titles : list of lists of str, optional
+        One panel title per cell; default: depth and scale.
 
     Returns
     -------
@@ -391,12 +434,20 @@ def plot_profiles_grid(results, *, quantities=("dr", "dW"), theory=True, width=7
     if not rows or not rows[0] or any(len(r) != len(rows[0]) for r in rows):
         raise ValueError("results must be a non-empty rectangular list of lists of GradientProfile")
     nrows, ncols = len(rows), len(rows[0])
+    cells = [[list(c) if isinstance(c, (list, tuple)) else [c] for c in row] for row in rows]
+    if any(not c for row in cells for c in row):
+        raise ValueError("results must hold at least one GradientProfile in every cell")
+    if titles is not None:
+        titles = [list(t) for t in titles]
+        if len(titles) != nrows or any(len(t) != ncols for t in titles):
+            raise ValueError(f"titles must be {nrows} rows of {ncols} strings, like results")
     fig, axes = new_figure(ncols, nrows, width=width, height=row_height * nrows + 0.6, squeeze=False)
-    for i, row in enumerate(rows):
-        for j, res in enumerate(row):
+    for i, row in enumerate(cells):
+        for j, (res, *others) in enumerate(row):
             ax = axes[i][j]
             plot_gradient_profile(res, ax=ax, quantities=quantities, theory=theory, legend=False,
-                                  title=f"$L$ = {res.depth}, $s$ = {res.scale:g}")
+                                  others=others,
+                                  title=titles[i][j] if titles else f"$L$ = {res.depth}, $s$ = {res.scale:g}")
             if j > 0:
                 ax.set_ylabel("")
             if i < nrows - 1:

@@ -2,12 +2,19 @@
 
 :func:`gradient_explorer` returns a widget with sliders for the depth L, the
 init scale s (a multiplier of He's standard deviation), the width n and the
-batch B, a dropdown for the activation, and the plot of
-||dC/dr^(k)|| and ||dC/dW^(k)|| against the layer k with the mean-field
-theory dashed (:func:`reluprop.plotting.plot_gradient_profile`). Moving a
-control recomputes :func:`reluprop.experiments.gradient_profile` on the same
-base draws (so moving s rescales the very same network) and redraws; a status
-line reports overflow and underflow.
+batch B, menus for the activation, the architecture (plain, or residual with
+a branch-scale slider α) and the init (Gaussian or orthogonal), a "new draw"
+button, and the plot of ||dC/dr^(k)|| and ||dC/dW^(k)|| against the layer k
+with the mean-field theory dashed
+(:func:`reluprop.plotting.plot_gradient_profile`). Moving a control
+recomputes :func:`reluprop.experiments.gradient_profile` for one network on
+the same base draws (so moving s rescales the very same network) and
+redraws. The button adds the next network (the next seed) at the current
+settings and keeps the earlier ones as faint curves, up to
+:data:`MAX_DRAWS`: one network of finite width is a draw from a lottery, and
+the spread of the curves shows how wide it is. A status line says how many
+networks are drawn, their spread at the input layer, and any overflow or
+underflow.
 
 The plot is a PNG in an ``ipywidgets.Image``, drawn with matplotlib's Agg
 canvas: it works in Jupyter, JupyterLab, Colab and Binder without ipympl,
@@ -42,6 +49,8 @@ from __future__ import annotations
 import io
 import time
 
+import math
+
 from .core._validate import require_int, require_real
 from .experiments import PROFILE_ACTIVATIONS, WeightCache, gradient_profile, profile_grid
 
@@ -52,9 +61,16 @@ __all__ = [
     "BATCHES",
     "CACHE_BYTES",
     "EXPLORER_ACTIVATIONS",
+    "ARCHITECTURES",
+    "ALPHAS",
+    "INITS",
+    "MAX_DRAWS",
     "GradientExplorer",
     "gradient_explorer",
     "static_explorer_figure",
+    "draw_spread",
+    "draws_grid",
+    "static_draws_figure",
 ]
 
 #: Depths offered by the depth slider: roughly log-spaced, so that small depths are reachable.
@@ -72,6 +88,14 @@ BATCHES = (1, 2, 4, 8, 16, 32)
 CACHE_BYTES = 384 * 2**20
 #: Activations offered by the dropdown.
 EXPLORER_ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh")
+#: Architectures offered by the menu, the plain network and the residual network of Part III.
+ARCHITECTURES = ("plain", "residual")
+#: Branch scales α offered for the residual network; None stands for 1/sqrt(L), the default.
+ALPHAS = (None, 0.05, 0.1, 0.2, 0.5, 1.0)
+#: Initializations offered by the menu (labels shown, values passed to gradient_profile).
+INITS = (("Gaussian", "gaussian"), ("orthogonal", "orthogonal"))
+#: The most networks the "new draw" button shows at once.
+MAX_DRAWS = 8
 
 
 def _options_with(options, value, name, caster):
@@ -80,6 +104,61 @@ def _options_with(options, value, name, caster):
     if value in options:
         return tuple(options), value
     return tuple(sorted(set(options) | {value})), value
+
+
+def _one_of(value, options, name):
+    if value not in options:
+        raise ValueError(f"{name} must be one of {', '.join(repr(o) for o in options)}; got {value!r}")
+    return value
+
+
+_AUTO_ALPHA = "1/sqrt(L)"  # the α slider's value that stands for alpha=None
+
+
+def _alpha_options(alpha):
+    """(label, value) pairs of the α slider, with ``alpha`` inserted if it is not offered."""
+    values = [a for a in ALPHAS if a is not None]
+    if alpha is not None:
+        alpha = require_real(alpha, "alpha", minimum=0.0, strict=True)
+        if alpha not in values:
+            values = sorted(values + [alpha])
+    return [("1/√L", _AUTO_ALPHA)] + [(f"{a:g}", a) for a in values], (_AUTO_ALPHA if alpha is None else alpha)
+
+
+def draw_spread(results) -> str:
+    """What the status line says about several draws: their number and spread at the input layer.
+
+    Parameters
+    ----------
+    results : sequence of GradientProfile
+        Draws of one setting.
+
+    Returns
+    -------
+    str
+        E.g. ``"4 networks (seeds 0–3): log10 ‖∂C/∂r^(0)‖ from −3.21 to −1.05, a spread of 2.16
+        (a factor 145)"``; draws whose value at layer 0 overflowed or underflowed are counted apart.
+    """
+    results = list(results)
+    if not results:
+        raise ValueError("results must hold at least one GradientProfile")
+    seeds = [r.seed for r in results]
+    if len(results) == 1:
+        return f"1 network (seed {seeds[0]})"
+    consecutive = seeds == list(range(seeds[0], seeds[0] + len(seeds)))
+    who = f"seeds {seeds[0]}–{seeds[-1]}" if consecutive else "seeds " + ", ".join(map(str, seeds))
+    logs = [float(r.log10("dr")[0]) for r in results]
+    finite = [v for v in logs if math.isfinite(v)]
+    text = f"{len(results)} networks ({who})"
+    if len(finite) >= 2:
+        lo, hi = min(finite), max(finite)
+        text += (f": log10 ‖∂C/∂r<sup>(0)</sup>‖ from {lo:.2f} to {hi:.2f}, a spread of {hi - lo:.2f} "
+                 f"(a factor {10 ** (hi - lo):.3g})").replace("-", "−")
+    elif len(finite) == 1:
+        text += f": log10 ‖∂C/∂r<sup>(0)</sup>‖ = {finite[0]:.2f}".replace("-", "−")
+    if len(finite) < len(results):
+        text += f"; {len(results) - len(finite)} overflowed or underflowed at layer 0"
+    return text
 
 
 def _make_explorer_class():
@@ -95,24 +174,31 @@ def _make_explorer_class():
         Attributes
         ----------
         controls : dict of str -> widget
-            ``"depth"``, ``"scale"``, ``"width"``, ``"batch"`` (sliders) and
-            ``"activation"`` (dropdown). Setting a control's ``value``
-            updates the explorer.
+            ``"depth"``, ``"scale"``, ``"width"``, ``"batch"``, ``"alpha"``
+            (sliders), ``"activation"``, ``"architecture"``, ``"init"``
+            (menus) and ``"draw"`` (the "new draw" button). Setting a
+            control's ``value`` updates the explorer; ``draw.click()`` adds a
+            network. ``"alpha"`` is disabled for the plain architecture; its
+            value ``"1/sqrt(L)"`` stands for the default ``alpha=None``.
         result : GradientProfile
-            The profile currently drawn.
+            The newest draw, drawn in full.
+        draws : list of GradientProfile
+            Every network shown, oldest first (``draws[-1] is result``);
+            their seeds are consecutive.
         image : ipywidgets.Image
             The plot, as PNG bytes in ``image.value``.
         status : ipywidgets.HTML
-            What was computed, and any overflow or underflow.
+            How many networks are drawn and their spread, and any overflow or underflow.
         figure : matplotlib.figure.Figure
             The figure behind the image (not shown by itself).
         seed : int
-            Seed of the base draws.
+            Seed of the first network's base draws; draw i has seed ``seed + i``.
         last_update_seconds : float
             Wall time of the last update (compute + draw).
         """
 
-        def __init__(self, depth, scale, width, batch, activation, seed, cache_bytes):
+        def __init__(self, depth, scale, width, batch, activation, architecture, alpha, init, seed,
+                     cache_bytes):
             self.seed = require_int(seed, "seed", minimum=0)
             self.cache = WeightCache(cache_bytes)
             depths, depth = _options_with(DEPTHS, depth, "depth", lambda v, n: require_int(v, n, minimum=1))
@@ -120,11 +206,13 @@ def _make_explorer_class():
                                           lambda v, n: require_real(v, n, minimum=0.0, strict=True))
             widths, width = _options_with(WIDTHS, width, "width", lambda v, n: require_int(v, n, minimum=1))
             batches, batch = _options_with(BATCHES, batch, "batch", lambda v, n: require_int(v, n, minimum=1))
-            if activation not in EXPLORER_ACTIVATIONS:
-                raise ValueError(
-                    f"activation must be one of {', '.join(repr(a) for a in EXPLORER_ACTIVATIONS)}; "
-                    f"got {activation!r}"
-                )
+            _one_of(activation, EXPLORER_ACTIVATIONS, "activation")
+            _one_of(architecture, ARCHITECTURES, "architecture")
+            _one_of(init, [v for _, v in INITS], "init")
+            if alpha is not None and architecture == "plain":
+                raise ValueError("alpha (the branch scale) is only for architecture='residual'; "
+                                 "give alpha=None for a plain network")
+            alphas, alpha = _alpha_options(alpha)
             style = {"description_width": "110px"}
             layout = widgets.Layout(width="460px")
             common = dict(continuous_update=False, style=style, layout=layout)
@@ -137,6 +225,13 @@ def _make_explorer_class():
                                                  **common),
                 "activation": widgets.Dropdown(options=EXPLORER_ACTIVATIONS, value=activation,
                                                description="activation", style=style),
+                "architecture": widgets.Dropdown(options=ARCHITECTURES, value=architecture,
+                                                 description="architecture", style=style),
+                "alpha": widgets.SelectionSlider(options=alphas, value=alpha, description="branch scale α",
+                                                 disabled=architecture == "plain", **common),
+                "init": widgets.Dropdown(options=INITS, value=init, description="init", style=style),
+                "draw": widgets.Button(description="new draw",
+                                       tooltip=f"add the next network (next seed), up to {MAX_DRAWS}"),
             }
             # fixed margins rather than a layout engine: drawing is the slow half of an update
             self.figure = Figure(figsize=(6.4, 4.2), dpi=100)
@@ -145,29 +240,64 @@ def _make_explorer_class():
             self.image = widgets.Image(format="png", layout=widgets.Layout(width="640px"))
             self.status = widgets.HTML()
             self.result = None
+            self.draws = []
             self.last_update_seconds = float("nan")
             super().__init__(children=[*self.controls.values(), self.image, self.status])
-            for control in self.controls.values():
-                control.observe(self._on_change, names="value")
+            for name, control in self.controls.items():
+                if name != "draw":
+                    control.observe(self._on_change, names="value")
+            self.controls["draw"].on_click(self._on_draw)
             self.update()
 
         def _on_change(self, change):
+            if change["owner"] is self.controls["architecture"]:
+                self.controls["alpha"].disabled = change["new"] == "plain"
             self.update()
 
+        def _on_draw(self, button):
+            self.new_draw()
+
         def settings(self) -> dict:
-            """The current control values, as keyword arguments of ``gradient_profile``."""
+            """The current control values, as keyword arguments of ``gradient_profile`` (no seed)."""
             c = self.controls
+            residual = c["architecture"].value == "residual"
+            alpha = c["alpha"].value
             return dict(depth=c["depth"].value, width=c["width"].value, activation=c["activation"].value,
-                        scale=c["scale"].value, batch=c["batch"].value)
+                        scale=c["scale"].value, batch=c["batch"].value,
+                        architecture=c["architecture"].value,
+                        alpha=alpha if residual and alpha != _AUTO_ALPHA else None,
+                        init=c["init"].value)
+
+        def _profile(self, seed):
+            return gradient_profile(**self.settings(), seed=seed, cache=self.cache)
 
         def update(self):
-            """Recompute the profile for the current controls and redraw."""
+            """Recompute the newest network for the current controls and redraw it alone.
+
+            The earlier draws were of other settings: they are dropped, and the
+            newest one keeps its seed (one profile per update).
+            """
             start = time.perf_counter()
             self.status.value = "<i>computing…</i>"
-            self.result = gradient_profile(**self.settings(), seed=self.seed, cache=self.cache)
+            seed = self.draws[-1].seed if self.draws else self.seed
+            self.draws = [self._profile(seed)]
+            self._show(start)
+
+        def new_draw(self):
+            """Add the next network (the next seed) at the current settings; earlier draws stay, faint."""
+            if len(self.draws) >= MAX_DRAWS:
+                return
+            start = time.perf_counter()
+            self.status.value = "<i>computing…</i>"
+            self.draws.append(self._profile(self.draws[-1].seed + 1))
+            self._show(start)
+
+        def _show(self, start):
+            self.result = self.draws[-1]
+            self.controls["draw"].disabled = len(self.draws) >= MAX_DRAWS
             self.figure.clear()
             ax = self.figure.add_subplot()
-            plot_gradient_profile(self.result, ax=ax, legend=False)
+            plot_gradient_profile(self.result, ax=ax, legend=False, others=self.draws[:-1])
             handles, labels = ax.get_legend_handles_labels()
             rows = -(-len(labels) // 3)
             self.figure.subplots_adjust(left=0.12, right=0.97, top=0.93, bottom=0.14 + 0.06 * rows)
@@ -186,7 +316,10 @@ def _make_explorer_class():
                     "dashed theory describes; one network's log-norms fluctuate around it and drift below "
                     "it (see the chapter on initialization).</span>"
                 )
+            full = " (the most shown at once)" if len(self.draws) >= MAX_DRAWS else ""
             self.status.value = (
+                f"{draw_spread(self.draws)}{full}"
+                f"{'; the newest is drawn in full, the others faint' if len(self.draws) > 1 else ''}.<br>"
                 f"<span style='color:{color}'>{text}</span>"
                 f" <span style='color:#777'>({self.last_update_seconds:.2f} s)</span>{note}"
             )
@@ -207,35 +340,46 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def gradient_explorer(depth=50, scale=1.0, width=64, batch=16, activation="relu", *, seed=0,
-                      cache_bytes=128 * 2**20):
-    """The explorer of gradient profiles: sliders for depth, scale, width, batch; an activation menu.
+def gradient_explorer(depth=50, scale=1.0, width=64, batch=16, activation="relu", *, architecture="plain",
+                      alpha=None, init="gaussian", seed=0, cache_bytes=CACHE_BYTES):
+    """The explorer of gradient profiles: sliders, menus and a "new draw" button.
 
     Parameters
     ----------
     depth : int
-        Initial depth L (the slider offers 1 to 2000 on a roughly logarithmic grid).
+        Initial depth L (the slider offers 1 to 2000 on a roughly logarithmic
+        grid); for the residual architecture, the number of blocks.
     scale : float
         Initial init scale s, the multiplier of He's standard deviation (0.25 to 4).
     width : int
-        Initial width n (4 to 512).
+        Initial width n (see :data:`WIDTHS`).
     batch : int
-        Initial batch size B (1 to 64).
+        Initial batch size B (see :data:`BATCHES`).
     activation : str
         ``"relu"``, ``"leaky_relu"``, ``"sigmoid"`` or ``"tanh"``.
+    architecture : str
+        ``"plain"`` or ``"residual"`` (Part III's block, r^(k+1) = r^(k) + α F(r^(k))).
+    alpha : float, optional
+        Initial branch scale α of the residual architecture; None (default)
+        is 1/sqrt(L). Must be None for the plain architecture.
+    init : str
+        ``"gaussian"`` or ``"orthogonal"`` (the same base draws, made orthogonal).
     seed : int
-        Seed of the base draws (the network and the input).
+        Seed of the first network's base draws (the network and the input);
+        the "new draw" button adds ``seed + 1``, ``seed + 2``, ...
     cache_bytes : int
-        Memory the explorer may use to keep base draws between updates.
+        Memory the explorer may use to keep base draws between updates
+        (default :data:`CACHE_BYTES`).
 
     Returns
     -------
     GradientExplorer
         An ``ipywidgets.VBox``; display it in a notebook. Its ``result``
-        attribute is the current :class:`~reluprop.experiments.GradientProfile`.
+        attribute is the newest :class:`~reluprop.experiments.GradientProfile`,
+        ``draws`` all the networks shown.
     """
     cls = __getattr__("GradientExplorer")
-    return cls(depth, scale, width, batch, activation, seed, cache_bytes)
+    return cls(depth, scale, width, batch, activation, architecture, alpha, init, seed, cache_bytes)
 
 
 def static_explorer_figure(depths=(10, 100, 2000), scales=(0.5, 1.0, 2.0), width=64, batch=16,
@@ -254,3 +398,69 @@ def static_explorer_figure(depths=(10, 100, 2000), scales=(0.5, 1.0, 2.0), width
             f"activation must be one of {', '.join(repr(a) for a in PROFILE_ACTIVATIONS)}; got {activation!r}"
         )
     return plot_profiles_grid(profile_grid(depths, scales, width, activation, batch, seed=seed))
+
+
+def draws_grid(depth, width, scale=1.0, batch=16, activation="relu", *, draws=4, seed=0,
+               architectures=ARCHITECTURES, inits=("gaussian", "orthogonal")):
+    """Several networks for every architecture and init: what the "new draw" button shows, as a table.
+
+    Parameters
+    ----------
+    depth, width, scale, batch, activation
+        As in :func:`reluprop.experiments.gradient_profile` (residual: ``depth``
+        blocks with α = 1/sqrt(L)).
+    draws : int >= 1
+        Networks per cell, of seeds ``seed, seed + 1, ...`` (the button's order).
+    architectures, inits : sequences of str
+        Rows and columns.
+
+    Returns
+    -------
+    list of lists of lists of GradientProfile
+        ``grid[i][j][d]``: architecture i, init j, draw d.
+    """
+    draws = require_int(draws, "draws", minimum=1)
+    seed = require_int(seed, "seed", minimum=0)
+    for a in architectures:
+        _one_of(a, ARCHITECTURES, "architectures")
+    for i in inits:
+        _one_of(i, [v for _, v in INITS], "inits")
+    cache = WeightCache(256 * 2**20)
+    return [[[gradient_profile(depth, width, activation, scale, batch, seed=seed + d, cache=cache,
+                               architecture=a, init=i) for d in range(draws)]
+             for i in inits] for a in architectures]
+
+
+def static_draws_figure(depth=1000, width=16, scale=1.0, batch=16, activation="relu", *, draws=4, seed=0,
+                        grid=None):
+    """The explorer's new dimensions as still pictures: architecture (rows) x init (columns), several draws each.
+
+    Each panel shows ``draws`` networks of one setting (:func:`draws_grid`):
+    the first (seed ``seed``) in full with the mean-field theory dashed, the
+    others as its faint spread, as the explorer's "new draw" button shows them.
+
+    Parameters
+    ----------
+    depth, width, scale, batch, activation, draws, seed
+        As in :func:`draws_grid`.
+    grid : list, optional
+        A result of :func:`draws_grid` (plain and residual rows, Gaussian and
+        orthogonal columns) to draw instead of computing one; the other
+        arguments are then ignored.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        From :func:`reluprop.plotting.plot_profiles_grid`.
+    """
+    from .plotting import plot_profiles_grid
+
+    if grid is None:
+        grid = draws_grid(depth, width, scale, batch, activation, draws=draws, seed=seed)
+    settings = [[(cell[0].architecture, cell[0].init) for cell in row] for row in grid]
+    if settings != [[(a, i) for i in ("gaussian", "orthogonal")] for a in ARCHITECTURES]:
+        raise ValueError(f"grid must have the rows plain, residual and the columns gaussian, orthogonal; got {settings}")
+    names = {"plain": "plain", "residual": "residual, α = 1/√L", "gaussian": "Gaussian",
+             "orthogonal": "orthogonal"}
+    titles = [[f"{names[a]}, {names[i]} init" for i in ("gaussian", "orthogonal")] for a in ARCHITECTURES]
+    return plot_profiles_grid(grid, titles=titles, row_height=2.3)
