@@ -134,3 +134,13 @@ def test_static_draws_figure_has_a_panel_per_architecture_and_init():
         plot_profiles_grid(grid, titles=[["a"]])
     with pytest.raises(ValueError, match="draws"):
         widgets.draws_grid(20, 8, draws=0)
+
+
+def test_the_depth_over_width_note_is_shown_for_plain_networks_only(explorer):
+    e = explorer  # depth 12, width 8: L/n = 1.5
+    assert "L/n = 1.5" in e.status.value and "Finite width" in e.status.value
+    e.controls["architecture"].value = "residual"
+    assert "L/n" not in e.status.value
+    e.controls["architecture"].value = "plain"
+    e.controls["width"].value = 16  # L/n = 0.75: near the wide-network limit, no note
+    assert "L/n" not in e.status.value

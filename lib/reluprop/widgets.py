@@ -310,11 +310,12 @@ def _make_explorer_class():
             color = "#D55E00" if self.result.flagged else "#009E73"
             ratio = self.result.depth / self.result.width
             note = ""
-            if ratio >= 1:
+            if ratio >= 1 and self.result.architecture == "plain":
+                # residual blocks with a small branch scale stay close to their prediction at any L/n
                 note = (
                     f"<br><span style='color:#555'>L/n = {ratio:.3g}: far from the wide-network limit the "
                     "dashed theory describes; one network's log-norms fluctuate around it and drift below "
-                    "it (see the chapter on initialization).</span>"
+                    "it (see the chapter <i>Finite width</i>).</span>"
                 )
             full = " (the most shown at once)" if len(self.draws) >= MAX_DRAWS else ""
             self.status.value = (
