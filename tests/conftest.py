@@ -11,6 +11,12 @@ Markers (registered in pytest.ini): ``slow`` (a few seconds or more),
 ``book`` (reads the book's sources or notebooks), ``site`` (the built website
 in a browser). ``make test-fast`` runs ``-m "not slow and not book and not site"``
 on the library and exercise tests.
+
+Under pytest-xdist (``make test`` runs ``-n 2 --dist loadgroup``), what must
+run in one process, in order, gets an ``xdist_group``: the cells of one
+notebook (nbval runs them one after the other in one kernel) and the tests of
+one browser-test file (they share a browser and a server, and write one
+results file); every other test goes to whichever process is free.
 """
 
 from __future__ import annotations
@@ -40,14 +46,18 @@ _BOOK_FILES = {"test_book.py", "test_colab.py"}
 _SITE_FILES = {"test_site.py"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config, items):
-    """Mark the book checks, every notebook (nbval) and the browser tests."""
+    """Mark the book checks, every notebook (nbval) and the browser tests; group what shares a process."""
+    grouping = config.pluginmanager.hasplugin("xdist")
     for item in items:
         name = item.path.name
         if name in _SITE_FILES:
             item.add_marker(pytest.mark.site)
         elif name in _BOOK_FILES or item.path.suffix == ".ipynb":
             item.add_marker(pytest.mark.book)
+        if grouping and (item.path.suffix == ".ipynb" or name.startswith("test_site")):
+            item.add_marker(pytest.mark.xdist_group(f"{item.path.parent.name}/{item.path.name}"))
 
 
 @pytest.fixture
