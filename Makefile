@@ -45,11 +45,11 @@ book: venv
 # chapters/), and the browser tests of the website, which is built first.
 # Without Debian's chromium the browser tests skip, unless REQUIRE_SITE=1
 # (as in CI) turns that skip into a failure. The tests run in $(TEST_WORKERS)
-# processes; tests/conftest.py keeps each notebook's cells, and each browser
-# test file, in one process (--dist loadgroup).
+# processes; tests/conftest.py keeps each notebook's cells, and the browser
+# tests, in one process.
 test: book site-deps
 	$(BIN)/python -m pytest -p no:cacheprovider --durations=30 tests chapters \
-		$(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadgroup) \
+		$(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS)) \
 		--nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg
 
 # The library and exercise tests without the book: markers from tests/conftest.py.

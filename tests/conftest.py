@@ -12,11 +12,12 @@ Markers (registered in pytest.ini): ``slow`` (a few seconds or more),
 in a browser). ``make test-fast`` runs ``-m "not slow and not book and not site"``
 on the library and exercise tests.
 
-Under pytest-xdist (``make test`` runs ``-n 2 --dist loadgroup``), what must
-run in one process, in order, gets an ``xdist_group``: the cells of one
-notebook (nbval runs them one after the other in one kernel) and the tests of
-one browser-test file (they share a browser and a server, and write one
-results file); every other test goes to whichever process is free.
+Under pytest-xdist (``make test`` runs ``-n 2``), what must run in one
+process, in order, is sent to one process as a whole: the cells of one
+notebook (nbval runs them one after the other in one kernel), and the browser
+tests (each file shares a browser and a server, and together they write the
+screenshots and results in ``_build/screenshots``, which ``test_site.py``
+clears first); every other test goes to whichever process is free.
 """
 
 from __future__ import annotations
@@ -46,18 +47,37 @@ _BOOK_FILES = {"test_book.py", "test_colab.py"}
 _SITE_FILES = {"test_site.py"}
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config, items):
-    """Mark the book checks, every notebook (nbval) and the browser tests; group what shares a process."""
-    grouping = config.pluginmanager.hasplugin("xdist")
+    """Mark the book checks, every notebook (nbval) and the browser tests."""
     for item in items:
         name = item.path.name
         if name in _SITE_FILES:
             item.add_marker(pytest.mark.site)
         elif name in _BOOK_FILES or item.path.suffix == ".ipynb":
             item.add_marker(pytest.mark.book)
-        if grouping and (item.path.suffix == ".ipynb" or name.startswith("test_site")):
-            item.add_marker(pytest.mark.xdist_group(f"{item.path.parent.name}/{item.path.name}"))
+
+
+def _process_group(nodeid: str) -> str:
+    """The tests that must run in one process, in order, share a group (see the module docstring)."""
+    path = nodeid.split("::", 1)[0]
+    if path.endswith(".ipynb"):
+        return path
+    if path.rsplit("/", 1)[-1].startswith("test_site"):
+        return "site"
+    return nodeid
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Under ``pytest -n N`` (``--dist load``): pytest-xdist's scope scheduling with :func:`_process_group`."""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            return _process_group(nodeid)
+
+    return GroupScheduling(config, log)
 
 
 @pytest.fixture
