@@ -44,14 +44,13 @@ if settings is not None:
 
 #: Test files (and nbval notebooks) that are about the book rather than the library.
 _BOOK_FILES = {"test_book.py", "test_colab.py"}
-_SITE_FILES = {"test_site.py"}
 
 
 def pytest_collection_modifyitems(config, items):
     """Mark the book checks, every notebook (nbval) and the browser tests."""
     for item in items:
         name = item.path.name
-        if name in _SITE_FILES:
+        if name.startswith("test_site"):  # test_site.py, test_site_a11y.py, test_site_explorer.py
             item.add_marker(pytest.mark.site)
         elif name in _BOOK_FILES or item.path.suffix == ".ipynb":
             item.add_marker(pytest.mark.book)
@@ -62,7 +61,7 @@ def _process_group(nodeid: str) -> str:
     path = nodeid.split("::", 1)[0]
     if path.endswith(".ipynb"):
         return path
-    if path.rsplit("/", 1)[-1].startswith("test_site"):
+    if path.rsplit("/", 1)[-1].startswith("test_site"):  # the files marked site
         return "site"
     return nodeid
 
