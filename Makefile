@@ -10,6 +10,8 @@ STAMP   := $(VENV)/.stamp
 PORT    ?= 8000
 # Seconds one notebook (and any one of its cells) may run in `make notebooks`.
 NB_TIMEOUT ?= 120
+# Processes `make test` spreads the tests over (pytest-xdist); 0 runs them in this one.
+TEST_WORKERS ?= 2
 
 NOTEBOOKS := $(sort $(wildcard chapters/*.ipynb))
 
@@ -42,9 +44,12 @@ book: venv
 # nbval on every chapter (pytest.ini limits collection to tests/ and
 # chapters/), and the browser tests of the website, which is built first.
 # Without Debian's chromium the browser tests skip, unless REQUIRE_SITE=1
-# (as in CI) turns that skip into a failure.
+# (as in CI) turns that skip into a failure. The tests run in $(TEST_WORKERS)
+# processes; tests/conftest.py keeps each notebook's cells, and the browser
+# tests, in one process.
 test: book site-deps
-	$(BIN)/python -m pytest -p no:cacheprovider --durations=15 tests chapters \
+	$(BIN)/python -m pytest -p no:cacheprovider --durations=30 tests chapters \
+		$(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS)) \
 		--nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg
 
 # The library and exercise tests without the book: markers from tests/conftest.py.

@@ -11,6 +11,13 @@ Markers (registered in pytest.ini): ``slow`` (a few seconds or more),
 ``book`` (reads the book's sources or notebooks), ``site`` (the built website
 in a browser). ``make test-fast`` runs ``-m "not slow and not book and not site"``
 on the library and exercise tests.
+
+Under pytest-xdist (``make test`` runs ``-n 2``), what must run in one
+process, in order, is sent to one process as a whole: the cells of one
+notebook (nbval runs them one after the other in one kernel), and the browser
+tests (each file shares a browser and a server, and together they write the
+screenshots and results in ``_build/screenshots``, which ``test_site.py``
+clears first); every other test goes to whichever process is free.
 """
 
 from __future__ import annotations
@@ -37,17 +44,39 @@ if settings is not None:
 
 #: Test files (and nbval notebooks) that are about the book rather than the library.
 _BOOK_FILES = {"test_book.py", "test_colab.py"}
-_SITE_FILES = {"test_site.py"}
 
 
 def pytest_collection_modifyitems(config, items):
     """Mark the book checks, every notebook (nbval) and the browser tests."""
     for item in items:
         name = item.path.name
-        if name in _SITE_FILES:
+        if name.startswith("test_site"):  # test_site.py, test_site_a11y.py, test_site_explorer.py
             item.add_marker(pytest.mark.site)
         elif name in _BOOK_FILES or item.path.suffix == ".ipynb":
             item.add_marker(pytest.mark.book)
+
+
+def _process_group(nodeid: str) -> str:
+    """The tests that must run in one process, in order, share a group (see the module docstring)."""
+    path = nodeid.split("::", 1)[0]
+    if path.endswith(".ipynb"):
+        return path
+    if path.rsplit("/", 1)[-1].startswith("test_site"):  # the files marked site
+        return "site"
+    return nodeid
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Under ``pytest -n N`` (``--dist load``): pytest-xdist's scope scheduling with :func:`_process_group`."""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            return _process_group(nodeid)
+
+    return GroupScheduling(config, log)
 
 
 @pytest.fixture

@@ -33,6 +33,19 @@ def test_with_block_params_replaces_only_what_is_given():
         assert other.activation is net.activation and other.output_activation is net.output_activation
 
 
+def test_with_block_params_unchecked_is_the_checked_network(rng):
+    """check=False skips the checks, not the work: the same layers, parameters and predictions."""
+    net = residual_net()
+    new = [{name: v + 0.01 for name, v in block.params.items()} for block in net.layers]
+    checked, unchecked = net.with_block_params(new, check=True), net.with_block_params(new, check=False)
+    assert [type(b) for b in unchecked.layers] == [type(b) for b in checked.layers]
+    assert unchecked.sizes == checked.sizes and repr(unchecked) == repr(checked)
+    for a, b in zip(checked.layers, unchecked.layers):
+        assert all(np.array_equal(a.params[k], b.params[k]) for k in a.params)
+    x = rng.standard_normal((6, 3))
+    assert np.array_equal(checked.predict(x), unchecked.predict(x))
+
+
 def test_with_block_params_rejects_bad_input():
     net = residual_net()
     with pytest.raises(ValueError, match="one dict per block"):

@@ -15,12 +15,16 @@ library the way the setup cell does (a non-editable pip install with its
 declared dependencies, here from a copy of this checkout instead of the
 repository URL), and executes every chapter top to bottom in a kernel of that
 environment. The environment is kept in ``_build/colab-env`` and rebuilt when
-``pyproject.toml`` changes; the library is reinstalled on every run. Where the
+``pyproject.toml`` changes; the library is reinstalled whenever its sources
+(``lib/``, ``pyproject.toml``, ``README.md``) differ from the last install. Test
+processes running side by side (``pytest -n 2``) share the environment: a lock
+file lets one of them build it while the others wait. Where the
 environment cannot be built (no network to a package index, say) the test is
 skipped with the reason, unless ``REQUIRE_COLAB=1`` (as ``.ci/run`` sets)
 turns the skip into a failure.
 """
 
+import fcntl
 import hashlib
 import json
 import os
@@ -124,31 +128,23 @@ def _env_key():
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _library_key():
+    """A hash of what the library's install is made from: its sources, pyproject.toml and README.md."""
+    digest = hashlib.sha256()
+    files = [p for p in (ROOT / "lib").rglob("*")
+             if p.is_file() and "__pycache__" not in p.parts and not any(".egg-info" in s for s in p.parts)]
+    for path in sorted(files) + [ROOT / "pyproject.toml", ROOT / "README.md"]:
+        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 @pytest.fixture(scope="session")
 def colab_kernel(tmp_path_factory):
     """A kernel name whose Python has Colab's packages and the library, nothing of the book toolchain."""
-    python = COLAB_ENV / "bin" / "python"
-    key_file = COLAB_ENV / ".key"
-    if not (python.exists() and key_file.exists() and key_file.read_text() == _env_key()):
-        shutil.rmtree(COLAB_ENV, ignore_errors=True)
-        made = subprocess.run([sys.executable, "-m", "venv", str(COLAB_ENV)], capture_output=True, text=True)
-        if made.returncode != 0:
-            _colab_unavailable(f"cannot create a virtual environment: {made.stderr.strip()[-500:]}")
-        got = _pip(python, "install", *COLAB_PREINSTALLED)
-        if got.returncode != 0:
-            _colab_unavailable(f"cannot install {COLAB_PREINSTALLED}: {got.stderr.strip()[-500:]}")
-        key_file.write_text(_env_key())
-    # The library as the setup cell installs it: a regular (non-editable) install with the
-    # dependencies pyproject.toml declares, from a copy so that no build files land in the checkout.
-    source = tmp_path_factory.mktemp("reluprop-source")
-    shutil.copy(ROOT / "pyproject.toml", source)
-    shutil.copy(ROOT / "README.md", source)
-    shutil.copytree(ROOT / "lib", source / "lib", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-    got = _pip(python, "install", "--force-reinstall", "--no-deps", str(source))
-    if got.returncode == 0:
-        got = _pip(python, "install", str(source))  # declared dependencies, if any are missing
-    if got.returncode != 0:
-        _colab_unavailable(f"cannot install the library: {got.stderr.strip()[-500:]}")
+    COLAB_ENV.parent.mkdir(parents=True, exist_ok=True)
+    with open(COLAB_ENV.parent / "colab-env.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        python = _colab_environment(tmp_path_factory)
     present = subprocess.run(
         [str(python), "-c",
          "import importlib.util as u; print(' '.join(m for m in %r if u.find_spec(m)))" % BOOK_TOOLCHAIN],
@@ -167,6 +163,39 @@ def colab_kernel(tmp_path_factory):
         os.environ.pop("JUPYTER_PATH", None)
     else:
         os.environ["JUPYTER_PATH"] = old
+
+
+def _colab_environment(tmp_path_factory):
+    """Build (or reuse) ``_build/colab-env`` and install the library in it; return its python."""
+    python = COLAB_ENV / "bin" / "python"
+    key_file = COLAB_ENV / ".key"
+    library_file = COLAB_ENV / ".library"
+    if not (python.exists() and key_file.exists() and key_file.read_text() == _env_key()):
+        shutil.rmtree(COLAB_ENV, ignore_errors=True)
+        made = subprocess.run([sys.executable, "-m", "venv", str(COLAB_ENV)], capture_output=True, text=True)
+        if made.returncode != 0:
+            _colab_unavailable(f"cannot create a virtual environment: {made.stderr.strip()[-500:]}")
+        got = _pip(python, "install", *COLAB_PREINSTALLED)
+        if got.returncode != 0:
+            _colab_unavailable(f"cannot install {COLAB_PREINSTALLED}: {got.stderr.strip()[-500:]}")
+        key_file.write_text(_env_key())
+    library_key = _library_key()
+    if library_file.exists() and library_file.read_text() == library_key:
+        return python
+    library_file.unlink(missing_ok=True)
+    # The library as the setup cell installs it: a regular (non-editable) install with the
+    # dependencies pyproject.toml declares, from a copy so that no build files land in the checkout.
+    source = tmp_path_factory.mktemp("reluprop-source")
+    shutil.copy(ROOT / "pyproject.toml", source)
+    shutil.copy(ROOT / "README.md", source)
+    shutil.copytree(ROOT / "lib", source / "lib", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    got = _pip(python, "install", "--force-reinstall", "--no-deps", str(source))
+    if got.returncode == 0:
+        got = _pip(python, "install", str(source))  # declared dependencies, if any are missing
+    if got.returncode != 0:
+        _colab_unavailable(f"cannot install the library: {got.stderr.strip()[-500:]}")
+    library_file.write_text(library_key)
+    return python
 
 
 @pytest.mark.slow

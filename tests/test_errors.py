@@ -150,8 +150,6 @@ def test_gradcheck_arguments():
         rp.gradcheck.numerical_gradient(lambda t: 0.0, np.ones(2), method="backward")
     with pytest.raises(ValueError, match="a and b must have the same shape"):
         rp.gradcheck.rel_error(np.ones(2), np.ones(3))
-    with pytest.raises(TypeError, match="net must be a Network"):
-        rp.gradcheck.check_network("net", np.ones((1, 1)), np.ones((1, 1)))
 
 
 def test_activation_outside_a_callers_supported_set():
@@ -161,3 +159,39 @@ def test_activation_outside_a_callers_supported_set():
     with pytest.raises(ValueError, match="got 'sigmoid'"):
         rp.get_activation("sigmoid", allowed=("relu",))
     assert rp.get_activation("relu", allowed=("relu",)).name == "relu"
+
+
+def test_a_network_is_required_where_one_is_read(net):
+    """One validator (core/_validate.require_network) behind every function that reads a Network."""
+    x, y = np.ones((1, 3)), np.ones((1, 2))
+    with pytest.raises(TypeError, match="net must be a Network, got str"):
+        rp.gradcheck.check_network("net", x, y)
+    with pytest.raises(TypeError, match="net must be a Network, got list"):
+        rp.finite_differences.error_vs_step(net.layers, x, y, [1e-3])
+    with pytest.raises(TypeError, match="net must be a Network or a list of Layer, got Layer"):
+        rp.training.train(net.layers[0], x, y, lr=0.1, steps=1, batch_size=1, rng=np.random.default_rng(0))
+    from reluprop.core._validate import require_network
+    assert require_network(net) is net
+
+
+def test_finite_difference_method_is_central_or_forward(net):
+    """One validator (core/_validate.require_method) behind every function with a method argument."""
+    x, y = np.ones((1, 3)), np.ones((1, 2))
+    with pytest.raises(ValueError, match="method must be 'central' or 'forward'; got 'backward'"):
+        rp.gradcheck.numerical_gradient(lambda t: 0.0, np.ones(2), method="backward")
+    with pytest.raises(ValueError, match="method must be 'central' or 'forward'; got 'Central'"):
+        rp.finite_differences.optimal_step("Central")
+    with pytest.raises(ValueError, match="method must be 'central' or 'forward'; got None"):
+        rp.finite_differences.best_possible_error(None)
+    with pytest.raises(ValueError, match="method must be 'central' or 'forward'; got 'two-sided'"):
+        rp.finite_differences.error_vs_step(net, x, y, [1e-3], method="two-sided")
+
+
+@pytest.mark.parametrize("call", [
+    lambda rng: rp.training.make_regression_task(2, 1, 4, rng),
+    lambda rng: rp.variance.log_grad_spread(2, 3, 2, rng),
+    lambda rng: rp.init_layers([2, 2], "he", 1.0, rng),
+], ids=["make_regression_task", "log_grad_spread", "init_layers"])
+def test_rng_is_keyword_only(call):
+    with pytest.raises(TypeError, match="positional argument"):
+        call(np.random.default_rng(0))

@@ -60,7 +60,7 @@ def test_predictions_sum_over_layers():
 
 def test_model_agrees_with_measured_networks():
     rng = np.random.default_rng(5)
-    s = rp.variance.log_grad_spread(10, 20, 600, rng)
+    s = rp.variance.log_grad_spread(10, 20, 600, rng=rng)
     mean, var = fw.log_norm_prediction([20] * 10)
     # sampling error of the variance with 600 draws is about 6%; of the mean about 0.05
     assert abs(s.std**2 - var) < 0.25 * var

@@ -194,16 +194,16 @@ def test_check_norm_backward(norm):
 # ---------------------------------------------------------------- orthogonal draws in the spread of log-norms
 def test_log_grad_spread_with_orthogonal_weights():
     rng = np.random.default_rng(4)
-    s = rp.variance.log_grad_spread(10, 32, 300, rng, weights="orthogonal")
+    s = rp.variance.log_grad_spread(10, 32, 300, rng=rng, weights="orthogonal")
     mean_square = float(np.mean(np.exp(2 * s.finite)))
     assert abs(mean_square - 1.0) < 0.15  # He's mean square, whatever the weights' distribution
     with pytest.raises(ValueError, match="weights"):
-        rp.variance.log_grad_spread(10, 32, 3, rng, weights="uniform")
+        rp.variance.log_grad_spread(10, 32, 3, rng=rng, weights="uniform")
 
 
 def test_log_grad_spread_gaussian_default_is_unchanged():
-    a = rp.variance.log_grad_spread(5, 8, 4, np.random.default_rng(9))
-    b = rp.variance.log_grad_spread(5, 8, 4, np.random.default_rng(9), weights="gaussian")
+    a = rp.variance.log_grad_spread(5, 8, 4, rng=np.random.default_rng(9))
+    b = rp.variance.log_grad_spread(5, 8, 4, rng=np.random.default_rng(9), weights="gaussian")
     np.testing.assert_array_equal(a.log_norms, b.log_norms)
 
 

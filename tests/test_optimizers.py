@@ -140,7 +140,7 @@ def test_bad_state_and_shapes_are_rejected():
 # ----------------------------------------------------- train(optimizer=...)
 def _task_and_net(scheme="xavier", depth=12, width=16):
     rng = np.random.default_rng(6)
-    x, y = rp.training.make_regression_task(4, 1, 128, rng)
+    x, y = rp.training.make_regression_task(4, 1, 128, rng=rng)
     sizes = [4] + [width] * (depth - 1) + [1]
     net = rp.Network(rp.init_layers(sizes, scheme, rng=np.random.default_rng(1)), "relu", "identity")
     return x, y, net

@@ -15,14 +15,14 @@ from reluprop import variance as V
 # ------------------------------------------------------------ training
 def _deep(scheme, activation, seed, width=24, depth=30):
     rng = np.random.default_rng(seed)
-    x, y = T.make_regression_task(4, 1, 256, rng)
+    x, y = T.make_regression_task(4, 1, 256, rng=rng)
     layers = rp.init_layers([4] + [width] * (depth - 1) + [1], scheme, rng=rng)
     return rp.Network(layers, activation, "identity"), x, y, rng
 
 
 def test_regression_task_is_standardised_and_deterministic():
-    x, y = T.make_regression_task(3, 2, 100, np.random.default_rng(1))
-    x2, y2 = T.make_regression_task(3, 2, 100, np.random.default_rng(1))
+    x, y = T.make_regression_task(3, 2, 100, rng=np.random.default_rng(1))
+    x2, y2 = T.make_regression_task(3, 2, 100, rng=np.random.default_rng(1))
     assert x.shape == (100, 3) and y.shape == (100, 2)
     np.testing.assert_array_equal(y, y2)
     np.testing.assert_allclose(y.mean(axis=0), 0.0, atol=1e-12)
@@ -114,7 +114,7 @@ def test_divergence_is_reported_without_warnings():
 
 def test_training_accepts_a_list_of_layers():
     rng = np.random.default_rng(8)
-    x, y = T.make_regression_task(2, 1, 20, rng)
+    x, y = T.make_regression_task(2, 1, 20, rng=rng)
     res = T.train(rp.init_layers([2, 4, 1], rng=rng), x, y, lr=0.05, steps=5, batch_size=4, rng=rng)
     assert res.net.activation.name == "relu" and res.net.output_activation.name == "identity"
 
@@ -141,7 +141,7 @@ def test_training_bad_inputs():
     with pytest.raises(ValueError, match="non-finite"):
         T.train(net, bad, y, lr=0.1, steps=1, batch_size=4, rng=rng)
     with pytest.raises(ValueError, match="n_samples"):
-        T.make_regression_task(2, 1, 1, rng)
+        T.make_regression_task(2, 1, 1, rng=rng)
 
 
 # ------------------------------------------------------------ plots
@@ -149,8 +149,8 @@ def test_plots_return_figures():
     rng = np.random.default_rng(10)
     exp = V.forward_variance_experiment(4, (8, 32), rng=rng, draws=2, batch=8)
     figs = [rp.plotting.plot_variance_recursion([exp], title="t")]
-    figs.append(rp.plotting.plot_log_grad_spread([V.log_grad_spread(2, 8, 20, rng),
-                                                  V.log_grad_spread(8, 8, 20, rng)]))
+    figs.append(rp.plotting.plot_log_grad_spread([V.log_grad_spread(2, 8, 20, rng=rng),
+                                                  V.log_grad_spread(8, 8, 20, rng=rng)]))
     net = rp.Network(rp.init_layers([8] * 5, rng=rng))
     figs.append(rp.plotting.plot_dead_units({"zero bias": V.dead_unit_fraction(net, rng.standard_normal((4, 8)))}))
     net, x, y, rng = _deep("he", "relu", seed=7, width=8, depth=4)
@@ -168,7 +168,7 @@ def test_plots_return_figures():
 
 def _short_history(record=True):
     rng = np.random.default_rng(0)
-    x, y = rp.training.make_regression_task(3, 1, 40, rng)
+    x, y = rp.training.make_regression_task(3, 1, 40, rng=rng)
     net = rp.Network(rp.init_layers([3, 8, 8, 1], rng=rng), "relu", "identity")
     return rp.training.train(net, x, y, lr=0.05, steps=20, batch_size=8, rng=rng, eval_every=5,
                              record_grad_norms=record).history

@@ -58,7 +58,7 @@ def test_sigmoid_prediction_is_an_approximation_but_close_when_wide():
 @pytest.mark.slow
 def test_fluctuation_spread_increases_with_depth_over_width():
     rng = np.random.default_rng(15)
-    spreads = [V.log_grad_spread(L, 20, 150, rng) for L in (2, 20, 200)]  # L/n = 0.1, 1, 10
+    spreads = [V.log_grad_spread(L, 20, 150, rng=rng) for L in (2, 20, 200)]  # L/n = 0.1, 1, 10
     stds = [s.std for s in spreads]
     assert stds[0] < stds[1] < stds[2], stds
     assert stds[1] > 2 * stds[0] and stds[2] > 2 * stds[1], stds
@@ -71,7 +71,7 @@ def test_fluctuation_spread_increases_with_depth_over_width():
 
 def test_mean_square_of_the_backward_signal_is_preserved_at_he_init():
     rng = np.random.default_rng(16)
-    s = V.log_grad_spread(5, 50, 400, rng)
+    s = V.log_grad_spread(5, 50, 400, rng=rng)
     assert np.mean(np.exp(2 * s.log_norms)) == pytest.approx(1.0, abs=0.1)
 
 
@@ -79,8 +79,8 @@ def test_dead_draws_are_reported_without_warnings():
     rng = np.random.default_rng(17)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        s = V.log_grad_spread(30, 6, 30, rng)
-        everything_dead = V.log_grad_spread(60, 2, 5, rng)
+        s = V.log_grad_spread(30, 6, 30, rng=rng)
+        everything_dead = V.log_grad_spread(60, 2, 5, rng=rng)
     assert s.n_dead > 0
     assert everything_dead.n_dead == 5 and np.isnan(everything_dead.std) and np.isnan(everything_dead.mean)
     assert np.all(np.isneginf(s.log_norms[~np.isfinite(s.log_norms)]))
@@ -135,11 +135,11 @@ def test_variance_bad_inputs():
     with pytest.raises(TypeError, match="rng"):
         V.measured_forward_variance([4, 4], rng=0)
     with pytest.raises(ValueError, match="draws"):
-        V.log_grad_spread(3, 4, 1, rng)
+        V.log_grad_spread(3, 4, 1, rng=rng)
     with pytest.raises(ValueError, match="width"):
-        V.log_grad_spread(3, 0, 5, rng)
+        V.log_grad_spread(3, 0, 5, rng=rng)
     with pytest.raises(TypeError, match="depth"):
-        V.log_grad_spread(2.5, 4, 5, rng)
+        V.log_grad_spread(2.5, 4, 5, rng=rng)
     net = rp.Network(rp.init_layers([2, 3], rng=rng))
     with pytest.raises(ValueError, match="dr_out"):
         V.backward_from(net, net.forward(np.ones((2, 2))), np.ones((1, 3)))

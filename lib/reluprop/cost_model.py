@@ -28,7 +28,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from .core._validate import require_int, require_sizes
+from .core._validate import require_int, require_network, require_sizes
 
 __all__ = ["CostCount", "multiply_adds", "time_forward_backward"]
 
@@ -157,10 +157,7 @@ def time_forward_backward(net, x, y, repeats: int = 20):
         Fastest processor time of one pass, in seconds. These depend on the
         machine: compare them only with each other.
     """
-    from .core.network import Network  # local import keeps the module light
-
-    if not isinstance(net, Network):
-        raise TypeError(f"net must be a Network, got {type(net).__name__}")
+    require_network(net)
     repeats = require_int(repeats, "repeats", minimum=1)
     trace = net.forward(x)
     net.backward(trace, y)  # warm-up (and input checks)

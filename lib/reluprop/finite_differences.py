@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core._validate import as_float_array, require_int
+from .core._validate import as_float_array, require_int, require_method, require_network
 from .core.activations import get_activation
 from .core.gradcheck import numerical_gradient, rel_error
 from .core.layers import backward_step
 from .core.losses import squared_error_grad
-from .core.network import Network
 
 __all__ = [
     "cost_in_dtype",
@@ -78,8 +77,7 @@ def cost_in_dtype(net, x, y, dtype=np.float64, W=None, b=None) -> float:
     -------
     float
     """
-    if not isinstance(net, Network):
-        raise TypeError(f"net must be a Network, got {type(net).__name__}")
+    require_network(net)
     dt = _check_dtype(dtype)
     W = net.W if W is None else W
     b = net.b if b is None else b
@@ -133,8 +131,8 @@ def error_vs_step(net, x, y, hs, method: str = "central", dtype=np.float64, para
     array, shape (len(hs),)
         The relative error for each step.
     """
-    if not isinstance(net, Network):
-        raise TypeError(f"net must be a Network, got {type(net).__name__}")
+    require_network(net)
+    require_method(method)
     kind, k = _check_param(net, param)
     dt = _check_dtype(dtype)
     hs = as_float_array(hs, "hs", ndim=1)
@@ -196,11 +194,7 @@ def optimal_step(method: str = "central", dtype=np.float64) -> float:
     ``dtype``.
     """
     eps = float(np.finfo(_check_dtype(dtype)).eps)
-    if method == "central":
-        return eps ** (1.0 / 3.0)
-    if method == "forward":
-        return eps ** 0.5
-    raise ValueError(f"method must be 'central' or 'forward'; got {method!r}")
+    return eps ** (1.0 / 3.0) if require_method(method) == "central" else eps ** 0.5
 
 
 def best_possible_error(method: str = "central", dtype=np.float64) -> float:
@@ -209,11 +203,7 @@ def best_possible_error(method: str = "central", dtype=np.float64) -> float:
     Both terms are of this size at :func:`optimal_step`.
     """
     eps = float(np.finfo(_check_dtype(dtype)).eps)
-    if method == "central":
-        return eps ** (2.0 / 3.0)
-    if method == "forward":
-        return eps ** 0.5
-    raise ValueError(f"method must be 'central' or 'forward'; got {method!r}")
+    return eps ** (2.0 / 3.0) if require_method(method) == "central" else eps ** 0.5
 
 
 #: The planted bugs :func:`broken_backward` knows, with what each gets wrong.

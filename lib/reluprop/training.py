@@ -26,8 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .core._validate import as_float_array, require_finite, require_generator, require_int, require_real
-from .core.layers import Layer, init_layers
+from .core._validate import (as_float_array, require_finite, require_generator, require_int, require_network,
+                             require_real)
+from .core.layers import init_layers
 from .core.losses import squared_error
 from .core.network import Network
 
@@ -35,7 +36,7 @@ __all__ = ["make_regression_task", "plain_net", "TrainingHistory", "TrainingResu
            "sgd_update", "weight_grad_norm"]
 
 
-def make_regression_task(n_in: int, n_out: int, n_samples: int, rng, *, hidden: int = 8,
+def make_regression_task(n_in: int, n_out: int, n_samples: int, *, rng, hidden: int = 8,
                          gain: float = 2.0):
     """Inputs and targets from a random smooth teacher function.
 
@@ -281,10 +282,9 @@ def train(net, x, y, *, lr: float | None = None, steps: int, batch_size: int, rn
         ``result.net`` and ``result.history``. A run that overflows stops
         with ``history.diverged_at`` set, without a warning or an exception.
     """
-    if not isinstance(net, Network):
-        if isinstance(net, Layer) or not isinstance(net, (list, tuple)):
-            raise TypeError(f"net must be a Network or a list of Layer, got {type(net).__name__}")
+    if isinstance(net, (list, tuple)):
         net = Network(net, activation, output_activation)
+    require_network(net, expected="a Network or a list of Layer")
     x = as_float_array(x, "x", ndim=2)
     y = as_float_array(y, "y", ndim=2)
     if x.shape[1] != net.sizes[0]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .core._validate import as_float_array, require_generator, require_int, require_sizes
+from .core._validate import as_float_array, require_generator, require_int, require_network, require_sizes
 from .core.activations import get_activation
 from .core.layers import Layer, init_layers, init_std
 from .core.network import Network, Trace
@@ -53,7 +53,7 @@ def _activation(activation, slope):
     return get_activation(activation, slope=slope, allowed=MEAN_FIELD_ACTIVATIONS)
 
 
-def _networks(sizes, scheme, scale, act, rng, draws, weights="gaussian"):
+def _networks(sizes, scheme, scale, act, draws, *, rng, weights="gaussian"):
     if weights == "gaussian":
         for _ in range(draws):
             yield Network(init_layers(sizes, scheme, scale, rng=rng), act, act)
@@ -99,7 +99,7 @@ def measured_forward_variance(sizes, scheme: str = "he", scale: float = 1.0, act
     require_generator(rng)
     total = np.zeros(len(sizes) - 1)
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        for net in _networks(sizes, scheme, scale, act, rng, draws):
+        for net in _networks(sizes, scheme, scale, act, draws, rng=rng):
             trace = net.forward(rng.standard_normal((batch, sizes[0])))
             total += np.array([np.mean(z * z) for z in trace.z[1:]])
     return total / draws
@@ -125,8 +125,7 @@ def backward_from(net: Network, trace: Trace, dr_out) -> list:
     list of arrays, length L + 1
         ``dr[k]`` = dC/dr^(k), shape (batch, n_k).
     """
-    if not isinstance(net, Network):
-        raise TypeError(f"net must be a Network, got {type(net).__name__}")
+    require_network(net)
     if not isinstance(trace, Trace) or len(trace.r) != net.depth + 1:
         raise ValueError("trace must be net.forward(x) for this network")
     dr_out = as_float_array(dr_out, "dr_out", ndim=2)
@@ -157,7 +156,7 @@ def measured_backward_variance(sizes, scheme: str = "he", scale: float = 1.0, ac
     require_generator(rng)
     total = np.zeros(len(sizes))
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        for net in _networks(sizes, scheme, scale, act, rng, draws):
+        for net in _networks(sizes, scheme, scale, act, draws, rng=rng):
             trace = net.forward(rng.standard_normal((batch, sizes[0])))
             dr = backward_from(net, trace, rng.standard_normal((batch, sizes[-1])))
             total += np.array([np.mean(d * d) for d in dr])
@@ -291,7 +290,7 @@ class GradSpread:
         return float(np.mean(f)) if f.size >= 1 else float("nan")
 
 
-def log_grad_spread(depth: int, width: int, draws: int, rng, *, scheme: str = "he",
+def log_grad_spread(depth: int, width: int, draws: int, *, rng, scheme: str = "he",
                     scale: float = 1.0, activation="relu", slope: float = 0.01,
                     weights: str = "gaussian") -> GradSpread:
     """Spread over random networks of ``log ||dC/dr^(0)||`` at initialization.
@@ -337,7 +336,7 @@ def log_grad_spread(depth: int, width: int, draws: int, rng, *, scheme: str = "h
     sizes = [width] * (depth + 1)
     out = np.empty(draws)
     with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
-        for i, net in enumerate(_networks(sizes, scheme, scale, act, rng, draws, weights)):
+        for i, net in enumerate(_networks(sizes, scheme, scale, act, draws, rng=rng, weights=weights)):
             trace = net.forward(rng.standard_normal((1, width)))
             u = rng.standard_normal((1, width))
             u /= np.linalg.norm(u)
@@ -363,8 +362,7 @@ def dead_unit_fraction(net: Network, x) -> np.ndarray:
     array, shape (L,)
         Entry ``k - 1`` is the dead fraction of layer k (the output layer last).
     """
-    if not isinstance(net, Network):
-        raise TypeError(f"net must be a Network, got {type(net).__name__}")
+    require_network(net)
     trace = net.forward(x)
     out = np.empty(net.depth)
     for k in range(1, net.depth + 1):

@@ -80,3 +80,27 @@ def require_sizes(sizes, name: str = "sizes") -> list:
     if len(sizes) < 2:
         raise ValueError(f"{name} must list at least 2 widths [n_0, n_1, ...]; got {sizes}")
     return [require_int(n, f"{name}[{k}]", minimum=1) for k, n in enumerate(sizes)]
+
+
+def require_network(net, name: str = "net", expected: str = "a Network"):
+    """Check that ``net`` is a :class:`~reluprop.network.Network`; return it.
+
+    ``expected`` is how the error describes what was wanted, for a caller
+    that also accepts something else (``"a Network or a list of Layer"``).
+    """
+    from .network import Network  # local import: network.py imports this module
+
+    if not isinstance(net, Network):
+        raise TypeError(f"{name} must be {expected}, got {type(net).__name__}")
+    return net
+
+
+#: The finite differences the library knows: ``eq-central-diff`` and the one-sided one.
+DIFFERENCE_METHODS = ("central", "forward")
+
+
+def require_method(method, name: str = "method") -> str:
+    """Check a finite-difference method, ``"central"`` or ``"forward"``; return it."""
+    if not isinstance(method, str) or method not in DIFFERENCE_METHODS:
+        raise ValueError(f"{name} must be 'central' or 'forward'; got {method!r}")
+    return method

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validate import as_float_array, require_generator, require_int, require_real
+from ._validate import as_float_array, require_generator, require_int, require_method, require_network, require_real
 
 __all__ = [
     "numerical_gradient",
@@ -62,8 +62,7 @@ def numerical_gradient(f, theta, h: float = 1e-6, upstream=None, method: str = "
     array, shape of ``theta``
     """
     h = require_real(h, "h", minimum=0.0, strict=True)
-    if method not in ("central", "forward"):
-        raise ValueError(f"method must be 'central' or 'forward'; got {method!r}")
+    require_method(method)
     theta = as_float_array(theta, "theta")
     point = theta.copy()
     up = None if upstream is None else as_float_array(upstream, "upstream")
@@ -237,10 +236,7 @@ def check_network(net, x, y, h: float = 1e-5, tol: float = 1e-7, floor: float = 
     GradcheckReport
         Per-parameter errors, and how close the inputs came to the kink.
     """
-    from .network import Network  # local import: network imports nothing from here
-
-    if not isinstance(net, Network):
-        raise TypeError(f"net must be a Network, got {type(net).__name__}")
+    require_network(net)
     tol = require_real(tol, "tol", minimum=0.0, strict=True)
     grads = net.gradients(x, y) if backward is None else backward(net, x, y)
     errors = {}
