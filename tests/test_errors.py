@@ -1,9 +1,12 @@
 """Bad input gets a clear error that names the argument; nothing is silently reshaped."""
 
+import re
+
 import numpy as np
 import pytest
 
 import reluprop as rp
+from reluprop import explorer_data
 
 
 @pytest.fixture
@@ -195,3 +198,22 @@ def test_finite_difference_method_is_central_or_forward(net):
 def test_rng_is_keyword_only(call):
     with pytest.raises(TypeError, match="positional argument"):
         call(np.random.default_rng(0))
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: rp.get_activation("swish"), "activation must be one of 'relu', "),
+        (lambda: rp.layers.init_std("glorot", 4, 4), "scheme must be one of 'he', "),
+        (lambda: rp.experiments.gradient_profile(3, 4, init="he", seed=0), "init must be one of 'gaussian', "),
+        (lambda: rp.experiments.gradient_profile(3, 4, architecture="dense", seed=0),
+         "architecture must be one of 'plain', 'residual'; got 'dense'"),
+        (lambda: rp.finite_differences.broken_backward("typo"), "bug must be one of "),
+        (lambda: explorer_data.profile_index({"controls": [{"name": "width", "values": [4, 16]}]}, width=5),
+         "width must be one of 4, 16; got 5"),
+    ],
+)
+def test_one_choice_validator_names_the_argument_and_lists_the_choices(call, message):
+    """core/_validate.require_choice behind every argument that takes one of a fixed set of values."""
+    with pytest.raises(ValueError, match=re.escape(message)):
+        call()

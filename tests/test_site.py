@@ -149,8 +149,10 @@ def browser(base_url, tmp_path_factory):
     options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     service = Service(executable_path=CHROMEDRIVER, log_output=os.devnull)
     driver = webdriver.Chrome(service=service, options=options)
-    driver.set_page_load_timeout(30)
-    driver.set_script_timeout(30)
+    # guards against a hang, not limits on speed: axe on the longest page (the library
+    # reference) has taken 45-50 s on two busy cores
+    driver.set_page_load_timeout(60)
+    driver.set_script_timeout(180)
     yield driver
     driver.quit()
 

@@ -100,7 +100,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .core._validate import require_generator, require_int, require_real
+from .core._validate import require_choice, require_generator, require_int, require_real
 from .core.activations import get_activation
 from .core.layers import Layer, init_std
 from .core.network import backpropagate
@@ -502,9 +502,7 @@ class GradientProfile:
 
 
 def _check_quantity(quantity):
-    if quantity not in _QUANTITY_NAMES:
-        raise ValueError(f"quantity must be one of 'dr', 'dW', 'r'; got {quantity!r}")
-    return quantity
+    return require_choice(quantity, _QUANTITY_NAMES, "quantity")
 
 
 # ---------------------------------------------------------------------------
@@ -588,9 +586,7 @@ def _check_choice(value, name, choices):
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a string, one of {', '.join(map(repr, choices))}; "
                         f"got {type(value).__name__}")
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
-    return value
+    return require_choice(value, choices, name)
 
 
 def _resolve_seed(rng, seed):

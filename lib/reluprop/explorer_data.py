@@ -69,7 +69,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validate import require_int
+from ._validate import require_choice, require_int
 from .experiments import WeightCache, gradient_profile
 
 __all__ = [
@@ -208,8 +208,7 @@ def profile_index(data: dict, **settings) -> int:
         if c["name"] not in settings:
             raise ValueError(f"profile_index needs a value for {c['name']!r}")
         value = settings[c["name"]]
-        if value not in c["values"]:
-            raise ValueError(f"{c['name']} must be one of {c['values']}; got {value!r}")
+        require_choice(value, c["values"], c["name"])
         index = index * len(c["values"]) + c["values"].index(value)
     return index
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core._validate import as_float_array, require_int, require_method, require_network
+from .core._validate import as_float_array, require_choice, require_int, require_method, require_network
 from .core.activations import get_activation
 from .core.gradcheck import numerical_gradient, rel_error
 from .core.layers import backward_step
@@ -234,8 +234,7 @@ def broken_backward(bug: str):
         own loop, :meth:`~reluprop.network.Network.backward_from`, with the
         per-layer step replaced (its ``step`` hook) or the output gradient altered.
     """
-    if bug not in BUGS:
-        raise ValueError(f"bug must be one of {', '.join(repr(b) for b in BUGS)}; got {bug!r}")
+    require_choice(bug, BUGS, "bug")
     identity = get_activation("identity")
 
     def buggy_step(k, block, dr, z, r, r_prev, cache, activation):

@@ -35,7 +35,7 @@ import math
 
 import numpy as np
 
-from ._validate import require_generator, require_sizes
+from ._validate import require_choice, require_generator, require_sizes
 from .layers import Layer
 
 __all__ = ["FRAMEWORK_INITS", "weight_variance", "scale_vs_he", "framework_layers"]
@@ -50,9 +50,7 @@ FRAMEWORK_INITS = (
 
 
 def _check_name(name) -> str:
-    if not isinstance(name, str) or name not in FRAMEWORK_INITS:
-        raise ValueError(f"name must be one of {', '.join(repr(n) for n in FRAMEWORK_INITS)}; got {name!r}")
-    return name
+    return require_choice(name, FRAMEWORK_INITS, "name")
 
 
 def weight_variance(name: str, n_in: int, n_out: int) -> float:

@@ -51,7 +51,7 @@ import time
 
 import math
 
-from .core._validate import require_int, require_real
+from .core._validate import require_choice, require_int, require_real
 from .experiments import PROFILE_ACTIVATIONS, WeightCache, gradient_profile, profile_grid
 
 __all__ = [
@@ -86,8 +86,8 @@ BATCHES = (1, 2, 4, 8, 16, 32)
 #: Memory the explorer's WeightCache may use: the base matrices (and scaled copies) of the largest
 #: residual network, for both inits.
 CACHE_BYTES = 384 * 2**20
-#: Activations offered by the dropdown.
-EXPLORER_ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh")
+#: Activations offered by the dropdown: those of gradient_profile but the identity.
+EXPLORER_ACTIVATIONS = tuple(a for a in PROFILE_ACTIVATIONS if a != "identity")
 #: Architectures offered by the menu, the plain network and the residual network of Part III.
 ARCHITECTURES = ("plain", "residual")
 #: Branch scales α offered for the residual network; None stands for 1/sqrt(L), the default.
@@ -104,12 +104,6 @@ def _options_with(options, value, name, caster):
     if value in options:
         return tuple(options), value
     return tuple(sorted(set(options) | {value})), value
-
-
-def _one_of(value, options, name):
-    if value not in options:
-        raise ValueError(f"{name} must be one of {', '.join(repr(o) for o in options)}; got {value!r}")
-    return value
 
 
 _AUTO_ALPHA = "1/sqrt(L)"  # the α slider's value that stands for alpha=None
@@ -206,9 +200,9 @@ def _make_explorer_class():
                                           lambda v, n: require_real(v, n, minimum=0.0, strict=True))
             widths, width = _options_with(WIDTHS, width, "width", lambda v, n: require_int(v, n, minimum=1))
             batches, batch = _options_with(BATCHES, batch, "batch", lambda v, n: require_int(v, n, minimum=1))
-            _one_of(activation, EXPLORER_ACTIVATIONS, "activation")
-            _one_of(architecture, ARCHITECTURES, "architecture")
-            _one_of(init, [v for _, v in INITS], "init")
+            require_choice(activation, EXPLORER_ACTIVATIONS, "activation")
+            require_choice(architecture, ARCHITECTURES, "architecture")
+            require_choice(init, [v for _, v in INITS], "init")
             if alpha is not None and architecture == "plain":
                 raise ValueError("alpha (the branch scale) is only for architecture='residual'; "
                                  "give alpha=None for a plain network")
@@ -394,10 +388,7 @@ def static_explorer_figure(depths=(10, 100, 2000), scales=(0.5, 1.0, 2.0), width
     """
     from .plotting import plot_profiles_grid
 
-    if activation not in PROFILE_ACTIVATIONS:
-        raise ValueError(
-            f"activation must be one of {', '.join(repr(a) for a in PROFILE_ACTIVATIONS)}; got {activation!r}"
-        )
+    require_choice(activation, PROFILE_ACTIVATIONS, "activation")
     return plot_profiles_grid(profile_grid(depths, scales, width, activation, batch, seed=seed))
 
 
@@ -423,9 +414,9 @@ def draws_grid(depth, width, scale=1.0, batch=16, activation="relu", *, draws=4,
     draws = require_int(draws, "draws", minimum=1)
     seed = require_int(seed, "seed", minimum=0)
     for a in architectures:
-        _one_of(a, ARCHITECTURES, "architectures")
+        require_choice(a, ARCHITECTURES, "architectures")
     for i in inits:
-        _one_of(i, [v for _, v in INITS], "inits")
+        require_choice(i, [v for _, v in INITS], "inits")
     cache = WeightCache(256 * 2**20)
     return [[[gradient_profile(depth, width, activation, scale, batch, seed=seed + d, cache=cache,
                                architecture=a, init=i) for d in range(draws)]

@@ -29,6 +29,21 @@ def as_float_array(value, name: str, ndim: int | None = None) -> np.ndarray:
     return arr
 
 
+def require_choice(value, choices, name: str):
+    """Check that ``value`` is one of ``choices`` (compared with ``in``); return it.
+
+    The message names the argument and lists the choices:
+    ``"init must be one of 'gaussian', 'orthogonal'; got 'he'"``.
+    """
+    try:
+        ok = value in choices
+    except TypeError:  # e.g. an unhashable value against a set
+        ok = False
+    if not ok:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
+    return value
+
+
 def require_finite(arr: np.ndarray, name: str) -> None:
     """Raise ValueError if ``arr`` holds NaN or infinity."""
     if not np.all(np.isfinite(arr)):

@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._validate import require_real
+from ._validate import require_choice, require_real
 
 __all__ = ["Activation", "get_activation", "ACTIVATIONS", "relu", "step", "sigmoid"]
 
@@ -139,10 +139,8 @@ def get_activation(name, slope: float = 0.01, allowed=None) -> Activation:
         If ``name`` is neither a string nor an :class:`Activation`.
     """
     act = _lookup(name, slope)
-    if allowed is not None and act.name not in allowed:
-        raise ValueError(
-            f"activation must be one of {', '.join(repr(a) for a in allowed)}; got {act.name!r}"
-        )
+    if allowed is not None:
+        require_choice(act.name, allowed, "activation")
     return act
 
 
@@ -166,6 +164,4 @@ def _lookup(name, slope) -> Activation:
         slope = require_real(slope, "slope", minimum=0.0)
         f, df = _leaky_relu(slope)
         return Activation("leaky_relu", f, df, {"slope": slope})
-    raise ValueError(
-        f"activation must be one of {', '.join(repr(a) for a in ACTIVATIONS)}; got {name!r}"
-    )
+    require_choice(name, ACTIVATIONS, "activation")

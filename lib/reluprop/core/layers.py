@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_float_array, require_finite, require_generator, require_real, require_sizes
+from ._validate import as_float_array, require_choice, require_finite, require_generator, require_real, require_sizes
 from .activations import Activation, get_activation
 
 __all__ = ["Layer", "init_layers", "init_std", "forward_step", "backward_step", "SCHEMES"]
@@ -131,10 +131,7 @@ def init_std(scheme: str, n_in: int, n_out: int, scale: float = 1.0) -> float:
     ``"lecun"`` when the widths are equal); ``"lecun"``: sqrt(1 / n_in);
     ``"normal"``: 1. The result is multiplied by ``scale``.
     """
-    if not isinstance(scheme, str) or scheme not in SCHEMES:
-        raise ValueError(
-            f"scheme must be one of {', '.join(repr(s) for s in SCHEMES)}; got {scheme!r}"
-        )
+    require_choice(scheme, SCHEMES, "scheme")
     if scheme == "he":
         std = np.sqrt(2.0 / n_in)
     elif scheme == "xavier":
