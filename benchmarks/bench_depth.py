@@ -10,7 +10,12 @@ It measures, in one run, and prints each figure with its target:
     of the same shapes (depth 1000, width 128, batch 64); target <= 1.2.
     The bare chain keeps every layer's output, as backpropagation must, and
     does the three products per layer (r @ W forward; r.T @ dz and dz @ W.T
-    backward) with nothing else. Two library paths are timed:
+    backward) with nothing else; it discards each weight gradient as soon as
+    it is computed. ``rp.Network.backward`` returns them all (training needs
+    them), which costs fresh memory for 1000 matrices of 128 x 128, so a
+    second baseline, the same chain keeping its weight gradients in a list,
+    is timed too and the network's ratio to it printed beside (no target of
+    its own: the target is the issue's, against the first). Two library paths are timed:
     ``rp.Network.forward`` + ``backward`` (the course's network), and
     ``rp.gradient_profile`` with its weights kept in a ``WeightCache`` (the
     depth experiment; the same call without a cache, which draws every
@@ -94,6 +99,19 @@ def bench_a(repeats=9):
             rs[k].T @ d  # dW
             d = d @ Ws[k].T
 
+    def bare_keeping_dW():
+        rs = [x]
+        r = x
+        for W in Ws:
+            r = r @ W
+            rs.append(r)
+        d = rs[-1]
+        dWs = [None] * L
+        for k in range(L - 1, -1, -1):
+            dWs[k] = rs[k].T @ d
+            d = d @ Ws[k].T
+        return dWs
+
     layers = [rp.Layer(W) for W in Ws]
     net = rp.Network(layers, activation="relu", output_activation="relu")
 
@@ -119,7 +137,7 @@ def bench_a(repeats=9):
     def profile_drawn_again():
         ex.gradient_profile(L, n, "relu", 1.0, B, seed=seed)
 
-    fns = {"bare": bare, "network": network, "profile": profile_in_memory, "steps": steps_only,
+    fns = {"bare": bare, "bare_dW": bare_keeping_dW, "network": network, "profile": profile_in_memory, "steps": steps_only,
            "redraw": profile_drawn_again}
     # Each function is timed in its own block of repeats, after a warm-up: the steady state of
     # repeated use. (Interleaving them makes each one start from the others' heap, and the
@@ -132,6 +150,7 @@ def bench_a(repeats=9):
     med = {name: statistics.median(t) for name, t in times.items()}
     print(f"(a) forward+backward over the bare chain of @ products (depth {L}, width {n}, batch {B})")
     print(f"    bare chain of @ (3 products per layer)      best {best['bare']:.3f} s  median {med['bare']:.3f} s")
+    print(f"    the same, keeping every weight gradient     best {best['bare_dW']:.3f} s  median {med['bare_dW']:.3f} s")
     rows = [
         ("network", "rp.Network forward + backward", True),
         ("profile", "rp.gradient_profile, weights in memory", True),
@@ -144,6 +163,9 @@ def bench_a(repeats=9):
         results[key] = ratio
         tail = f"target <= 1.2: {verdict(ratio <= 1.2)}" if has_target else "(no target)"
         print(f"    {label:42s}  best {best[key]:.3f} s  median {med[key]:.3f} s  ratio {ratio:.2f}  {tail}")
+        if key == "network":
+            print(f"    {'':42s}  ratio to the chain keeping its weight gradients "
+                  f"{best[key] / best['bare_dW']:.2f}")
     # where gradient_profile's time goes
     spent = {}
 

@@ -174,6 +174,8 @@ def test_new_draw_adds_the_next_networks(site, base_url, browser):
         r = driver.execute_async_script(DRAW)
         assert r["shown"] == n and r["changed"], r
         assert r["status"].startswith(f"{n} networks (seeds {', '.join(map(str, draws[:n]))})"), r["status"]
+        if n < len(draws):  # the button names the network it adds next
+            assert r["button"] == f"new draw: add network {n + 1} of {len(draws)}", r["button"]
         # the spread printed is that of the stored values at layer 0
         at_input = [decode_series(record["dr"][d], data["decimals"])[0] for d in range(n)]
         assert f"a spread of {max(at_input) - min(at_input):.2f} (a factor" in r["status"], r["status"]

@@ -338,7 +338,7 @@
         this.data.statuses[record.status[newest]];
       if (this.drawButton) {
         this.drawButton.textContent = this.shown < this.draws
-          ? "new draw (" + (this.shown + 1) + " of " + this.draws + ")" : "back to one draw";
+          ? "new draw: add network " + (this.shown + 1) + " of " + this.draws : "back to one draw";
       }
       this.root.dataset.profile = String(index);
       this.root.dataset.shown = String(this.shown);
