@@ -52,7 +52,8 @@ import time
 import math
 
 from .core._validate import require_choice, require_int, require_real
-from .experiments import PROFILE_ACTIVATIONS, WeightCache, gradient_profile, profile_grid
+from .experiments import (PROFILE_ACTIVATIONS, PROFILE_ARCHITECTURES, PROFILE_INITS, WeightCache,
+                          gradient_profile, profile_grid)
 
 __all__ = [
     "DEPTHS",
@@ -89,11 +90,11 @@ CACHE_BYTES = 384 * 2**20
 #: Activations offered by the dropdown: those of gradient_profile but the identity.
 EXPLORER_ACTIVATIONS = tuple(a for a in PROFILE_ACTIVATIONS if a != "identity")
 #: Architectures offered by the menu, the plain network and the residual network of Part III.
-ARCHITECTURES = ("plain", "residual")
+ARCHITECTURES = PROFILE_ARCHITECTURES
 #: Branch scales α offered for the residual network; None stands for 1/sqrt(L), the default.
 ALPHAS = (None, 0.05, 0.1, 0.2, 0.5, 1.0)
 #: Initializations offered by the menu (labels shown, values passed to gradient_profile).
-INITS = (("Gaussian", "gaussian"), ("orthogonal", "orthogonal"))
+INITS = tuple(({"gaussian": "Gaussian"}.get(init, init), init) for init in PROFILE_INITS)  # a proper name
 #: The most networks the "new draw" button shows at once.
 MAX_DRAWS = 8
 
