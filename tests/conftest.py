@@ -56,6 +56,21 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.book)
 
 
+#: The variables by which OpenBLAS, OpenMP and MKL read their number of threads.
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def pytest_configure(config):
+    """Under ``-n N``, one BLAS thread per test process (see the module docstring).
+
+    This runs in the controlling process before it starts the test processes,
+    which read the variables when they load numpy.
+    """
+    if getattr(config.option, "numprocesses", None) and "PYTEST_XDIST_WORKER" not in os.environ:
+        for name in BLAS_THREAD_VARIABLES:
+            os.environ.setdefault(name, "1")
+
+
 def _process_group(nodeid: str) -> str:
     """The tests that must run in one process, in order, share a group (see the module docstring)."""
     path = nodeid.split("::", 1)[0]
