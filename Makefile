@@ -46,7 +46,7 @@ book: venv
 # Without Debian's chromium the browser tests skip, unless REQUIRE_SITE=1
 # (as in CI) turns that skip into a failure. The tests run in $(TEST_WORKERS)
 # processes; tests/conftest.py keeps each notebook's cells, and the browser
-# tests, in one process.
+# tests, in one process, and gives each process one BLAS thread.
 test: book site-deps
 	$(BIN)/python -m pytest -p no:cacheprovider --durations=30 tests chapters \
 		$(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS)) \
