@@ -14,10 +14,11 @@ on the library and exercise tests.
 
 Under pytest-xdist (``make test`` runs ``-n 2``), what must run in one
 process, in order, is sent to one process as a whole: the cells of one
-notebook (nbval runs them one after the other in one kernel), and the browser
-tests (each file shares a browser and a server, and together they write the
-screenshots and results in ``_build/screenshots``, which ``test_site.py``
-clears first); every other test goes to whichever process is free.
+notebook (nbval runs them one after the other in one kernel), and the tests
+of one browser-test file (they share a browser and a server, started once per
+file and process; each file writes and clears only its own screenshots and
+results in ``_build/screenshots``); every other test goes to whichever
+process is free. pytest-xdist hands out the groups with the most tests first.
 """
 
 from __future__ import annotations
@@ -76,8 +77,8 @@ def _process_group(nodeid: str) -> str:
     path = nodeid.split("::", 1)[0]
     if path.endswith(".ipynb"):
         return path
-    if path.rsplit("/", 1)[-1].startswith("test_site"):  # the files marked site
-        return "site"
+    if path.rsplit("/", 1)[-1].startswith("test_site"):  # the files marked site: one browser each
+        return path
     return nodeid
 
 
@@ -107,3 +108,4 @@ def _close_figures():
 
     if "matplotlib.pyplot" in sys.modules:
         sys.modules["matplotlib.pyplot"].close("all")
+

@@ -37,7 +37,6 @@ import json
 import math
 import os
 import re
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -473,13 +472,22 @@ def test_screenshots_were_saved(site):
     if not SHOTS.is_dir():
         _unavailable("no screenshots: the page tests did not run")
     names = {p.name for p in SHOTS.glob("*.png")}
-    wanted = {f"{_shot_name(p)}.png" for p in PAGES} | {f"{_shot_name(PAGES[0])}-dark.png"}
+    wanted = _wanted_screenshots()
     assert wanted <= names, f"missing screenshots: {sorted(wanted - names)}"
+
+
+def _wanted_screenshots() -> set[str]:
+    """The screenshots this module saves: every page, and the first one in dark mode too."""
+    return {f"{_shot_name(p)}.png" for p in PAGES} | {f"{_shot_name(PAGES[0])}-dark.png"}
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _fresh_screenshots():
-    """Screenshots of an earlier run would hide a page that failed to load."""
-    if SHOTS.is_dir():
-        shutil.rmtree(SHOTS, ignore_errors=True)
+    """Screenshots of an earlier run would hide a page that failed to load.
+
+    Only this module's own are removed: the other browser-test files may be
+    writing theirs into the same folder at the same time, in another process.
+    """
+    for name in _wanted_screenshots():
+        (SHOTS / name).unlink(missing_ok=True)
     yield
