@@ -15,7 +15,13 @@ It measures, in one run, and prints each figure with its target:
     them), which costs fresh memory for 1000 matrices of 128 x 128, so a
     second baseline, the same chain keeping its weight gradients in a list,
     is timed too and the network's ratio to it printed beside (no target of
-    its own: the target is the issue's, against the first). Two library paths are timed:
+    its own: the target is the issue's, against the first). A third baseline
+    writes the network's own arithmetic inline (the bias, ReLU, and its
+    derivative in ``eq-backward-dz``) and keeps every array the network
+    returns (z and r forward; dz, dr, dW and db backward): the network's
+    ratio to it is what the library's code itself adds (its loop, its checks,
+    its function calls), apart from the arithmetic and the memory that the
+    answer asks for. Two library paths are timed:
     ``rp.Network.forward`` + ``backward`` (the course's network), and
     ``rp.gradient_profile`` with its weights kept in a ``WeightCache`` (the
     depth experiment; the same call without a cache, which draws every
@@ -112,6 +118,30 @@ def bench_a(repeats=9):
             d = d @ Ws[k].T
         return dWs
 
+    b = np.zeros(n)
+
+    def bare_keeping_all():
+        # the network's arithmetic written inline (ReLU, its derivative, the bias), keeping every
+        # array the network returns: z and r forward; dz, dr, dW and db backward
+        zs, rs = [None], [x]
+        r = x
+        for W in Ws:
+            z = r @ W
+            z += b
+            r = np.maximum(z, 0.0)
+            zs.append(z)
+            rs.append(r)
+        d = rs[-1] - y
+        dzs, drs, dWs, dbs = [None] * (L + 1), [None] * (L + 1), [None] * L, [None] * L
+        drs[L] = d
+        for k in range(L - 1, -1, -1):
+            dz = d * (zs[k + 1] > 0)
+            dWs[k] = rs[k].T @ dz
+            dbs[k] = dz.sum(axis=0)
+            d = dz @ Ws[k].T
+            dzs[k + 1], drs[k] = dz, d
+        return dWs
+
     layers = [rp.Layer(W) for W in Ws]
     net = rp.Network(layers, activation="relu", output_activation="relu")
 
@@ -137,7 +167,7 @@ def bench_a(repeats=9):
     def profile_drawn_again():
         ex.gradient_profile(L, n, "relu", 1.0, B, seed=seed)
 
-    fns = {"bare": bare, "bare_dW": bare_keeping_dW, "network": network, "profile": profile_in_memory, "steps": steps_only,
+    fns = {"bare": bare, "bare_dW": bare_keeping_dW, "bare_all": bare_keeping_all, "network": network, "profile": profile_in_memory, "steps": steps_only,
            "redraw": profile_drawn_again}
     # Each function is timed in its own block of repeats, after a warm-up: the steady state of
     # repeated use. (Interleaving them makes each one start from the others' heap, and the
@@ -151,6 +181,8 @@ def bench_a(repeats=9):
     print(f"(a) forward+backward over the bare chain of @ products (depth {L}, width {n}, batch {B})")
     print(f"    bare chain of @ (3 products per layer)      best {best['bare']:.3f} s  median {med['bare']:.3f} s")
     print(f"    the same, keeping every weight gradient     best {best['bare_dW']:.3f} s  median {med['bare_dW']:.3f} s")
+    print(f"    the network's arithmetic inline, keeping    best {best['bare_all']:.3f} s  median {med['bare_all']:.3f} s")
+    print("      all it returns (z, r, dz, dr, dW, db)")
     rows = [
         ("network", "rp.Network forward + backward", True),
         ("profile", "rp.gradient_profile, weights in memory", True),
@@ -165,7 +197,8 @@ def bench_a(repeats=9):
         print(f"    {label:42s}  best {best[key]:.3f} s  median {med[key]:.3f} s  ratio {ratio:.2f}  {tail}")
         if key == "network":
             print(f"    {'':42s}  ratio to the chain keeping its weight gradients "
-                  f"{best[key] / best['bare_dW']:.2f}")
+                  f"{best[key] / best['bare_dW']:.2f}; to the inline arithmetic keeping all "
+                  f"{best[key] / best['bare_all']:.2f}")
     # where gradient_profile's time goes
     spent = {}
 
