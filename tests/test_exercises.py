@@ -246,6 +246,8 @@ ANSWERS = {
         (("batch",), lambda du, x, s: norm_compact(0)(du, x, s) * s, "no_sigma"),
         (("layer",), lambda du, x, s: du, "wrong"),
         (("batch",), lambda du, x, s: du, "wrong"),
+        (("layer",), lambda du, x, s: du[0], "shape"),
+        (("batch",), raises, "error"),
     ],
     "check_jacobian_spectrum": [
         (("relu",), relu_spectrum, "ok"),
@@ -255,7 +257,9 @@ ANSWERS = {
          "swapped"),
         (("relu",), lambda L, w: (1.0, 3.0 * L), "variance"),
         (("relu",), lambda L, w: (0.5, 2.0 * L), "wrong"),
+        (("relu",), lambda L, w: relu_spectrum(L, "orthogonal" if w == "gaussian" else "gaussian"), "swapped"),
         (("relu",), lambda L, w: 1.0, "shape"),
+        (("relu",), raises, "error"),
     ],
     "check_residual_backward": [
         ((), lambda dr, J, a: dr @ (np.eye(len(dr)) + a * J).T, "ok"),
@@ -417,6 +421,15 @@ def test_central_difference_one_sided_message_names_the_order():
     text = said(ex.check_central_difference(lambda f, x, h: (f(x + h) - f(x)) / h))
     assert "one-sided: error O(h)" in text
     assert "10 times smaller" in text and "100 times smaller" in text
+
+
+@pytest.mark.parametrize("checker, args, match", [
+    ("check_norm_backward", (norm_compact(1), "group"), "norm"),
+    ("check_jacobian_spectrum", (relu_spectrum, "tanh"), "activation"),
+])
+def test_checker_rejects_a_setting_it_does_not_know(checker, args, match):
+    with pytest.raises(ValueError, match=match):
+        getattr(ex, checker)(*args)
 
 
 def test_init_std_scale_and_bad_activation():

@@ -1,4 +1,4 @@
-"""Residual blocks with a normalized branch, the chapter Normalization's initializer, and its checker."""
+"""Residual blocks with a normalized branch, the chapter Normalization's initializer, orthogonal draws in the spread of log-norms."""
 
 import autograd
 import autograd.numpy as anp
@@ -167,30 +167,6 @@ def test_normalized_residual_block_bad_input():
         nm.NormalizedResidualBlock(rng.standard_normal((3, 1)), None, rng.standard_normal((1, 3)))
 
 
-# ---------------------------------------------------------------- the checker of the chapter's exercises
-def _compact(axis):
-    def fn(du, x_hat, sigma):
-        return (du - du.mean(axis=axis, keepdims=True)
-                - x_hat * (du * x_hat).mean(axis=axis, keepdims=True)) / sigma
-    return fn
-
-
-@pytest.mark.parametrize("norm", ["layer", "batch"])
-def test_check_norm_backward(norm):
-    axis = AXIS[norm]
-    check = rp.exercises.check_norm_backward
-    assert check(_compact(axis), norm).passed
-    assert check(_compact(1 - axis), norm).kind == "wrong_axis"
-    assert check(lambda du, x, s: (du - x * (du * x).mean(axis=axis, keepdims=True)) / s, norm).kind == "no_mean"
-    assert check(lambda du, x, s: (du - du.mean(axis=axis, keepdims=True)) / s, norm).kind == "no_variance"
-    assert check(lambda du, x, s: _compact(axis)(du, x, s) * s, norm).kind == "no_sigma"
-    assert check(lambda du, x, s: du, norm).kind == "wrong"
-    assert check(lambda du, x, s: du[0], norm).kind == "shape"
-    assert check(lambda du, x, s: 1 / 0, norm).kind == "error"
-    with pytest.raises(ValueError, match="norm"):
-        check(_compact(1), "group")
-
-
 # ---------------------------------------------------------------- orthogonal draws in the spread of log-norms
 def test_log_grad_spread_with_orthogonal_weights():
     rng = np.random.default_rng(4)
@@ -213,20 +189,3 @@ def test_plot_layer_profiles():
     assert len(ax.lines) == 2 and ax.get_yscale() == "log" and ax.get_title() == "t"
     import matplotlib.pyplot as plt
     plt.close(fig)
-
-
-# ---------------------------------------------------------------- chapter Orthogonal initialization and dynamical isometry
-def test_check_jacobian_spectrum():
-    check = rp.exercises.check_jacobian_spectrum
-    relu = lambda L, w: (1.0, 2.0 * L if w == "gaussian" else float(L))  # noqa: E731
-    linear = lambda L, w: (1.0, float(L) if w == "gaussian" else 0.0)  # noqa: E731
-    assert check(relu).passed and check(linear, "identity").passed
-    assert check(linear).kind == "other_activation"
-    assert check(relu, "identity").kind == "other_activation"
-    assert check(lambda L, w: relu(L, "orthogonal" if w == "gaussian" else "gaussian")).kind == "swapped"
-    assert check(lambda L, w: (1.0, 3.0 * L)).kind == "variance"
-    assert check(lambda L, w: (0.5, 2.0 * L)).kind == "wrong"
-    assert check(lambda L, w: 1.0).kind == "shape"
-    assert check(lambda L, w: 1 / 0).kind == "error"
-    with pytest.raises(ValueError, match="activation"):
-        check(relu, "tanh")
