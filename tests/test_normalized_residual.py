@@ -1,4 +1,5 @@
-"""Residual blocks with a normalized branch, the chapter Normalization's initializer, orthogonal draws in the spread of log-norms."""
+"""Residual blocks with a normalized branch, the chapter Normalization's initializer, and
+orthogonal draws in the spread of log-norms."""
 
 import autograd
 import autograd.numpy as anp
