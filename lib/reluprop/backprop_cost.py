@@ -51,6 +51,10 @@ METHODS = ("expanded chain", "reverse accumulation", "finite differences")
 def chain_multiplications(L: int) -> dict:
     """Multiplications each method needs for all ``L`` weight gradients of a scalar chain.
 
+    The first two counts start after one forward pass (the ``L`` products
+    ``w^(k) r^(k)``, which both need once and which are not counted); the
+    count of finite differences is made of forward passes only.
+
     Parameters
     ----------
     L : int
