@@ -18,16 +18,22 @@ independent Gaussian weight of variance 2/n. For the forward pass of one
 input this law is exact and the factors of different layers are independent;
 for the backward pass from a random output direction the measurements of the
 chapter agree with it. Its mean is exactly 1 (He's condition), and for the
-logarithm of the norm, ``X = (1/2) ln((2/n) chi^2_M)``,
+logarithm of the norm, ``X = (1/2) ln((2/n) chi^2_M)`` (half the log of
+the squared factor), given M: ``ln chi^2_m`` has mean ``psi(m/2) + ln 2``
+and variance ``psi'(m/2)``, with psi the digamma and psi' the trigamma
+function, so ``E[X | M] = (1/2) (psi(M/2) + ln(4/n))`` and
+``Var[X | M] = (1/4) psi'(M/2)``. Averaging over M (total variance: the
+mean of the conditional variance plus the variance of the conditional
+mean, in which the constant ln(4/n) drops out),
 
-    E[X]   = (1/2) E[psi(M/2) + ln 2 + ln(2/n)],
-    Var[X] = (1/4) (E[psi'(M/2)] + Var[psi(M/2) + ln(2M/n)] ),
+    E[X]   = (1/2) (E[psi(M/2)] + ln(4/n)),
+    Var[X] = (1/4) (E[psi'(M/2)] + Var[psi(M/2)]).
 
-with psi the digamma and psi' the trigamma function (``ln chi^2_m`` has mean
-``psi(m/2) + ln 2`` and variance ``psi'(m/2)``). For wide layers both are
-``-/+ (5/4) / n`` to leading order: ``ln chi^2_M`` has variance about
-2/M = 4/n and the count of active units adds ``Var[ln(2M/n)]`` = 1/n, so
-``Var[ln ||.||^2]`` is about 5/n per layer and ``Var[ln ||.||]`` about 5/(4n). Summed
+For wide layers both are ``-/+ (5/4) / n`` to leading order: ``psi'(M/2)``
+is about 2/M, about 4/n, the chi-square's share; and ``psi(M/2)`` is about
+``ln(M/2)``, whose variance is about Var[M] / E[M]^2 = 1/n, the share of
+the count of active units. So ``Var[ln ||.||^2]`` is about 5/n per layer and
+``Var[ln ||.||]`` about 5/(4n). Summed
 over layers this is Hanin and Nica's (2019) law for the product of many large
 random matrices (equation ``eq-finite-width-log-normal``): ``ln ||dC/dr^(0)||``
 is approximately normal with
@@ -91,8 +97,11 @@ def _trigamma_half(m: np.ndarray) -> np.ndarray:
 def layer_log_factor_moments(width: int) -> tuple[float, float]:
     """Mean and variance of ``ln`` of the norm factor of one He-initialized ReLU layer.
 
-    The factor is ``sqrt((2/n) chi^2_M)`` with ``M ~ Binomial(n, 1/2)``
-    conditioned on ``M >= 1`` (equation ``eq-finite-width-layer-factor``).
+    The norm factor is ``sqrt((2/n) chi^2_M)`` with ``M ~ Binomial(n, 1/2)``
+    conditioned on ``M >= 1``, the square root of the squared-norm factor of
+    equation ``eq-finite-width-layer-factor``; its log is half the log of
+    that factor. The formulas are in the module docstring:
+    ``E = (1/2) (E[psi(M/2)] + ln(4/n))``, ``Var = (1/4) (E[psi'(M/2)] + Var[psi(M/2)])``.
 
     Parameters
     ----------
