@@ -26,8 +26,8 @@ def check_init_std(fn, activation="relu", slope: float = 0.01) -> Diagnosis:
 
     For ReLU the answer is He's ``sqrt(2 / n_in)`` (``eq-he``); for leaky ReLU
     with slope ``a`` it is ``sqrt(2 / ((1 + a**2) n_in))``; for the identity
-    ``sqrt(1 / n_in)``. Recognises LeCun's/Xavier's ``sqrt(1 / n_in)`` used
-    for ReLU (kind ``"xavier"``), the variance returned instead of the
+    ``sqrt(1 / n_in)``. Recognises LeCun's ``sqrt(1 / n_in)`` (Xavier's
+    too, for equal widths) used for ReLU (kind ``"xavier"``), the variance returned instead of the
     standard deviation (kind ``"variance"``), He's value used for leaky ReLU
     (kind ``"ignores_slope"``) and other constant factors (kind ``"scale"``).
     """
@@ -58,7 +58,7 @@ def check_init_std(fn, activation="relu", slope: float = 0.01) -> Diagnosis:
                          ["rng.normal and init_std take a standard deviation: "
                           "return the square root of the variance."])
     if act.name != "identity" and np.allclose(got_a, np.sqrt(1.0 / np.array(_INIT_WIDTHS)), rtol=1e-9):
-        return Diagnosis(False, f"✗ {name}: yours is LeCun's/Xavier's sqrt(1/n_in).",
+        return Diagnosis(False, f"✗ {name}: yours is LeCun's sqrt(1/n_in), Xavier's for equal widths.",
                          d.details[:3], "xavier",
                          [f"that value suits a linear unit. ReLU sets about half of its inputs to 0, "
                           f"so E[f(z)²] = {gain:g} · Var[z], not Var[z]: {rule}"])
