@@ -9,6 +9,8 @@ fails here. For every page in ``_toc.yml`` the test checks that
 - the page loads and has a title;
 - MathJax (served from ``_static/mathjax``) has typeset every math element,
   and no raw ``\\(``, ``\\[`` or ``$$`` is left in the visible text;
+- no displayed equation is wider than the text column at the window's width
+  (1280 px), where part of it would hide behind a scroll bar;
 - every image has loaded (``naturalWidth > 0``);
 - every same-site link, image, script and stylesheet resolves to a file of
   the build, and every ``#anchor`` exists on its target page;
@@ -215,6 +217,19 @@ def _shot_name(page: str) -> str:
     return page.split("/")[-1] if page.count("/") <= 1 else page.replace("/", "__")
 
 
+# Displayed equations whose box scrolls sideways: (label or first characters, width, column width).
+WIDE_MATH = """
+const out = [];
+document.querySelectorAll('main div.math-wrapper, main div.math, main mjx-container[display="true"]').forEach(e => {
+  const box = e.closest('.math-wrapper') || e;
+  if (box.scrollWidth > box.clientWidth + 2) {
+    const where = (e.closest('[id]') || {}).id || (e.textContent || '').slice(0, 40);
+    out.push(`${where} (${box.scrollWidth} px in ${box.clientWidth})`);
+  }
+});
+return [...new Set(out)];
+"""
+
 WAIT_FOR_MATHJAX = """
 const done = arguments[arguments.length - 1];
 const mj = window.MathJax;
@@ -371,6 +386,9 @@ def test_page(page, site, base_url, browser):
         remote = [s for s in status["scripts"] if not s.startswith(base_url)]
         if remote:
             problems.append(f"MathJax loaded from outside the site: {remote}")
+    wide = driver.execute_script(WIDE_MATH)
+    if wide:
+        problems.append(f"equations wider than the column (split them into lines): {wide}")
     prose = re.sub(r"\s+", " ", driver.execute_script(VISIBLE_PROSE))
     for delimiter in RAW_MATH:
         if delimiter in prose:
