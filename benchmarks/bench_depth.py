@@ -94,23 +94,23 @@ def bench_a(repeats=9):
     y = np.zeros((B, n))
     act = rp.get_activation("relu")
 
-    def bare():
+    def bare_forward():
         rs = [x]
         r = x
         for W in Ws:
             r = r @ W
             rs.append(r)
+        return rs
+
+    def bare():
+        rs = bare_forward()
         d = rs[-1]
         for k in range(L - 1, -1, -1):
             rs[k].T @ d  # dW
             d = d @ Ws[k].T
 
     def bare_keeping_dW():
-        rs = [x]
-        r = x
-        for W in Ws:
-            r = r @ W
-            rs.append(r)
+        rs = bare_forward()
         d = rs[-1]
         dWs = [None] * L
         for k in range(L - 1, -1, -1):
