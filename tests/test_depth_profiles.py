@@ -279,6 +279,35 @@ def test_residual_relu_theory_closed_form():
     assert np.isneginf(zero.log10_dW_norm_theory).all()
 
 
+@pytest.mark.parametrize("activation, scale", [("sigmoid", 1.0), ("leaky_relu", 1.3), ("tanh", 0.7)])
+def test_profile_network_is_the_network_the_profile_measures(activation, scale):
+    """Its backward pass from the profile's output gradient gives the profile's norms, layer by layer."""
+    L, n, B, seed = 12, 16, 5, 3
+    prof = ex.gradient_profile(L, n, activation, scale, B, seed=seed, slope=0.2)
+    net, x, G = ex.profile_network(L, n, activation, scale, B, seed=seed, slope=0.2)
+    assert net.depth == L and x.shape == G.shape == (B, n)
+    assert np.linalg.norm(G) == pytest.approx(1.0, rel=1e-15)
+    trace = net.forward(x)
+    grads = net.backward_from(trace, G)
+    np.testing.assert_allclose([np.linalg.norm(d) for d in grads.dr], prof.dr_norm, rtol=1e-12)
+    np.testing.assert_allclose([np.linalg.norm(d) for d in grads.dW], prof.dW_norm, rtol=1e-12)
+    np.testing.assert_allclose([np.sqrt(np.mean(r ** 2)) for r in trace.r], prof.r_rms, rtol=1e-12)
+
+
+@pytest.mark.parametrize("kwargs, error, word", [
+    (dict(depth=0), ValueError, "depth"),
+    (dict(activation="swish"), ValueError, "activation"),
+    (dict(scale=0.0), ValueError, "scale"),
+    (dict(seed=-1), ValueError, "seed"),
+])
+def test_profile_network_bad_input(kwargs, error, word):
+    args = dict(depth=3, width=4, seed=0) | kwargs
+    with pytest.raises(error, match=word):
+        ex.profile_network(**args)
+    with pytest.raises(TypeError, match="seed"):
+        ex.profile_network(3, 4)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "architecture, alpha, init, activation, band",

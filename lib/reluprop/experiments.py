@@ -103,7 +103,7 @@ import numpy as np
 from .core._validate import require_choice, require_generator, require_int, require_real
 from .core.activations import get_activation
 from .core.layers import Layer, init_std
-from .core.network import backpropagate
+from .core.network import Network, backpropagate
 from .isometry import orthogonal_factor
 from .residual import ResidualBlock, _check_alpha
 from .theory import mean_field_profile, residual_mean_field_profile
@@ -114,6 +114,7 @@ __all__ = [
     "base_weights",
     "base_matrix",
     "gradient_profile",
+    "profile_network",
     "profile_grid",
     "log_slope",
     "PROFILE_ACTIVATIONS",
@@ -598,6 +599,60 @@ def _resolve_seed(rng, seed):
     return require_int(seed, "seed", minimum=0)
 
 
+def _profile_input(seed: int, width: int, batch: int) -> np.ndarray:
+    """The profile's input x of shape (batch, width): standard normal, from ``default_rng([seed, 0])``."""
+    return np.random.default_rng([seed, 0]).standard_normal((batch, width))
+
+
+def _profile_output_gradient(seed: int, width: int, batch: int) -> np.ndarray:
+    """The profile's dC/dr^(L) of shape (batch, width): a random direction of norm 1.
+
+    Drawn from ``default_rng([seed, 2])``.
+    """
+    G = np.random.default_rng([seed, 2]).standard_normal((batch, width))
+    G /= _norm(G)
+    return G
+
+
+def profile_network(depth, width, activation="relu", scale=1.0, batch=16, *, seed, slope=0.01):
+    """The plain Gaussian network of :func:`gradient_profile`, whole, with its input and output gradient.
+
+    :func:`gradient_profile` never holds every layer at once; this builds the
+    same network as an :class:`~reluprop.network.Network` (every layer,
+    output included, with the activation ``activation``; weights
+    ``scale * sqrt(2 / width) * base_weights(seed, width, k)``, zero biases),
+    for what the profile does not record: the arrays ``z^(k)``, ``r^(k)`` and
+    ``dC/dz^(k)`` themselves. ``net.backward_from(net.forward(x), G)`` gives
+    the gradients whose norms the profile records.
+
+    Parameters
+    ----------
+    depth, width, activation, scale, batch, slope
+        As in :func:`gradient_profile` (plain architecture, Gaussian init).
+    seed : int >= 0
+        The profile's seed (keyword-only, required).
+
+    Returns
+    -------
+    net : Network
+        ``depth`` layers of shape (width, width).
+    x : array, shape (batch, width)
+        The profile's input.
+    G : array, shape (batch, width)
+        The profile's output gradient dC/dr^(L), of norm 1.
+    """
+    L = require_int(depth, "depth", minimum=1)
+    n = require_int(width, "width", minimum=1)
+    B = require_int(batch, "batch", minimum=1)
+    scale = require_real(scale, "scale", minimum=0.0, strict=True)
+    slope = require_real(slope, "slope", minimum=0.0)
+    act = _check_activation(activation, slope)
+    seed = require_int(seed, "seed", minimum=0)
+    std = init_std("he", n, n, scale)
+    layers = [Layer._unchecked(base_weights(seed, n, k) * std, np.zeros(n)) for k in range(L)]
+    return Network(layers, act, act), _profile_input(seed, n, B), _profile_output_gradient(seed, n, B)
+
+
 def gradient_profile(
     depth,
     width,
@@ -718,7 +773,7 @@ def gradient_profile(
             return matrix(k, 1, std, W)
 
     b = np.zeros(n)
-    x = np.random.default_rng([seed, 0]).standard_normal((B, n))
+    x = _profile_input(seed, n, B)
     layers = _DrawnLayers(weights, b, L, alpha if residual else None)
 
     r_rms = np.empty(L + 1)
@@ -764,8 +819,7 @@ def gradient_profile(
         del r, z, h
         # backward from dC/dr^(L) = G, a random direction of norm 1, through the network's own
         # loop; the hook records the norms and frees what block k no longer needs
-        G = np.random.default_rng([seed, 2]).standard_normal((B, n))
-        G /= _norm(G)
+        G = _profile_output_gradient(seed, n, B)
         dr_norm[L] = 1.0
 
         if residual:
