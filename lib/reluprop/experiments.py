@@ -599,6 +599,16 @@ def _resolve_seed(rng, seed):
     return require_int(seed, "seed", minimum=0)
 
 
+def _check_profile_args(depth, width, batch, scale, activation, slope):
+    """The arguments a profile's network shares, checked: (L, n, B, scale, slope, Activation)."""
+    L = require_int(depth, "depth", minimum=1)
+    n = require_int(width, "width", minimum=1)
+    B = require_int(batch, "batch", minimum=1)
+    scale = require_real(scale, "scale", minimum=0.0, strict=True)
+    slope = require_real(slope, "slope", minimum=0.0)
+    return L, n, B, scale, slope, _check_activation(activation, slope)
+
+
 def _profile_input(seed: int, width: int, batch: int) -> np.ndarray:
     """The profile's input x of shape (batch, width): standard normal, from ``default_rng([seed, 0])``."""
     return np.random.default_rng([seed, 0]).standard_normal((batch, width))
@@ -641,12 +651,7 @@ def profile_network(depth, width, activation="relu", scale=1.0, batch=16, *, see
     G : array, shape (batch, width)
         The profile's output gradient dC/dr^(L), of norm 1.
     """
-    L = require_int(depth, "depth", minimum=1)
-    n = require_int(width, "width", minimum=1)
-    B = require_int(batch, "batch", minimum=1)
-    scale = require_real(scale, "scale", minimum=0.0, strict=True)
-    slope = require_real(slope, "slope", minimum=0.0)
-    act = _check_activation(activation, slope)
+    L, n, B, scale, slope, act = _check_profile_args(depth, width, batch, scale, activation, slope)
     seed = require_int(seed, "seed", minimum=0)
     std = init_std("he", n, n, scale)
     layers = [Layer._unchecked(base_weights(seed, n, k) * std, np.zeros(n)) for k in range(L)]
@@ -726,12 +731,7 @@ def gradient_profile(
         For arguments of the wrong type or out of range (``alpha`` given for
         a plain network included); the message names the argument.
     """
-    L = require_int(depth, "depth", minimum=1)
-    n = require_int(width, "width", minimum=1)
-    B = require_int(batch, "batch", minimum=1)
-    scale = require_real(scale, "scale", minimum=0.0, strict=True)
-    slope = require_real(slope, "slope", minimum=0.0)
-    act = _check_activation(activation, slope)
+    L, n, B, scale, slope, act = _check_profile_args(depth, width, batch, scale, activation, slope)
     architecture = _check_choice(architecture, "architecture", PROFILE_ARCHITECTURES)
     init = _check_choice(init, "init", PROFILE_INITS)
     residual = architecture == "residual"
